@@ -1,0 +1,65 @@
+"""Billing events (topic billing.events.v1)."""
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .envelope import CloudEvent, UtcDateTime
+from .usage import EVENT_TYPE_PATTERN
+
+METER_CREATED = "tally.meter.created"
+METER_ID_PATTERN = r"^mtr_[0-9A-Za-z]+$"
+METER_KEY_PATTERN = EVENT_TYPE_PATTERN
+
+# Widening this alias (max, unique_count, latest) is backward compatible; removing a value is not.
+Aggregation = Literal["count", "sum"]
+
+
+class MeterCreated(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    meter_id: str = Field(pattern=METER_ID_PATTERN, max_length=255)
+    key: str = Field(pattern=METER_KEY_PATTERN)
+    event_type: str = Field(pattern=EVENT_TYPE_PATTERN)
+    """The usage `event_type` this meter aggregates."""
+    aggregation: Aggregation
+    property: str | None = Field(default=None, min_length=1, max_length=255, validate_default=True)
+    """The usage property aggregated; required by every aggregation except "count"."""
+    created_at: UtcDateTime
+
+    @field_validator("property")
+    @classmethod
+    def _check_property(cls, value: str | None, info: ValidationInfo) -> str | None:
+        aggregation = info.data.get("aggregation")
+        if value is None and aggregation not in (None, "count"):
+            raise PydanticCustomError(
+                "property_required",
+                "required when aggregation is {aggregation}",
+                {"aggregation": aggregation},
+            )
+        return value
+
+
+class MeterCreatedEvent(CloudEvent[MeterCreated]):
+    type: Literal["tally.meter.created"]
+    subject: str
+
+    @model_validator(mode="after")
+    def _check_envelope(self) -> Self:
+        if self.subject != self.data.meter_id:
+            raise PydanticCustomError("subject_mismatch", "subject: must equal data.meter_id")
+        return self
+
+
+def meter_created(event_id: str, data: MeterCreated, source: str) -> MeterCreatedEvent:
+    """Build a valid event whose time is the meter's creation time."""
+    return MeterCreatedEvent(
+        specversion="1.0",
+        id=event_id,
+        source=source,
+        type=METER_CREATED,
+        subject=data.meter_id,
+        time=data.created_at,
+        data=data,
+    )

@@ -1,0 +1,33 @@
+"""Every event type, the topic it travels on and its model."""
+
+import builtins
+from dataclasses import dataclass
+from typing import Any
+
+from .billing import METER_CREATED, MeterCreatedEvent
+from .envelope import CloudEvent
+from .topics import BILLING_EVENTS, USAGE_EVENTS
+from .usage import USAGE_RECORDED, UsageRecordedEvent
+
+
+@dataclass(frozen=True)
+class EventType:
+    type: str
+    topic: str
+    event_cls: builtins.type[CloudEvent[Any]]  # `type` is shadowed by the field above
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    spec.type: spec
+    for spec in (
+        EventType(USAGE_RECORDED, USAGE_EVENTS, UsageRecordedEvent),
+        EventType(METER_CREATED, BILLING_EVENTS, MeterCreatedEvent),
+    )
+}
+
+
+def event_type(name: str) -> EventType:
+    try:
+        return EVENT_TYPES[name]
+    except KeyError:
+        raise KeyError(f"unknown event type {name!r}") from None

@@ -1,0 +1,94 @@
+"""Usage events: one metered action of one of the product's customers (topic usage.events.v1)."""
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic_core import PydanticCustomError
+
+from .envelope import MAX_EVENT_ID_LENGTH, CloudEvent, UtcDateTime
+
+__all__ = [
+    "EVENT_TYPE_PATTERN",
+    "MAX_CUSTOMER_ID_LENGTH",
+    "MAX_EVENT_ID_LENGTH",
+    "MAX_PROPERTIES_BYTES",
+    "USAGE_RECORDED",
+    "Properties",
+    "UsageRecorded",
+    "UsageRecordedEvent",
+    "usage_recorded",
+]
+
+USAGE_RECORDED = "tally.usage.recorded"
+MAX_CUSTOMER_ID_LENGTH = 255
+MAX_PROPERTIES_BYTES = 8192
+EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$"
+
+
+def _check_properties(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    try:
+        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise PydanticCustomError("json_not_finite", "NaN and Infinity are not valid JSON") from None
+    if len(encoded.encode("utf-8", "surrogatepass")) > MAX_PROPERTIES_BYTES:
+        raise PydanticCustomError("properties_too_large", "larger than {limit} bytes", {"limit": MAX_PROPERTIES_BYTES})
+    return value
+
+
+# A usage event's properties, wherever they are accepted: the HTTP API validates input with the same type.
+Properties = Annotated[dict[str, JsonValue], AfterValidator(_check_properties)]
+
+
+class UsageRecorded(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
+
+    customer_id: str = Field(min_length=1, max_length=MAX_CUSTOMER_ID_LENGTH)
+    """The product's own id for its customer (Tally's `external_id`), not a `cus_` id."""
+    event_type: str = Field(pattern=EVENT_TYPE_PATTERN)
+    timestamp: UtcDateTime
+    properties: Properties = Field(default_factory=dict)
+    """Free-form JSON; at most 8192 bytes (MAX_PROPERTIES_BYTES) as compact UTF-8 JSON."""
+
+
+class UsageRecordedEvent(CloudEvent[UsageRecorded]):
+    """Keyed by `data.customer_id`; `subject` and `time` repeat the customer id and the timestamp."""
+
+    type: Literal["tally.usage.recorded"]
+    subject: str
+
+    @model_validator(mode="after")
+    def _check_envelope(self) -> Self:
+        if self.subject != self.data.customer_id:
+            raise PydanticCustomError("subject_mismatch", "subject: must equal data.customer_id")
+        if self.time != self.data.timestamp:
+            raise PydanticCustomError("time_mismatch", "time: must equal data.timestamp")
+        return self
+
+
+def usage_recorded(
+    event_id: str,
+    customer_id: str,
+    event_type: str,
+    timestamp: datetime,
+    *,
+    properties: Mapping[str, JsonValue] | None = None,
+    source: str,
+) -> UsageRecordedEvent:
+    """Build a valid event; raises pydantic.ValidationError on invalid input."""
+    return UsageRecordedEvent(
+        specversion="1.0",
+        id=event_id,
+        source=source,
+        type=USAGE_RECORDED,
+        subject=customer_id,
+        time=timestamp,
+        data=UsageRecorded(
+            customer_id=customer_id,
+            event_type=event_type,
+            timestamp=timestamp,
+            properties=dict(properties or {}),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Plumbing shared by every Tally service. It knows nothing of any service's domain."""

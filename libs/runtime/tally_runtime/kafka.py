@@ -1,0 +1,38 @@
+"""Kafka clients configured the way Tally needs them on any Kafka-protocol broker (Tansu included)."""
+
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from opentelemetry import propagate
+
+# Tansu cannot do the idempotent producer; correctness lives in the consumers' deduplication.
+PRODUCER_OPTIONS = {"acks": "all", "enable_idempotence": False, "linger_ms": 5, "compression_type": None}
+# A waiting fetch is not woken by new data on Tansu: latency equals fetch_max_wait_ms.
+FETCH_MAX_WAIT_MS = 20
+
+Headers = list[tuple[str, bytes]]
+
+
+def create_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+    return KafkaBroker(bootstrap_servers, client_id=client_id, enable_idempotence=False, acks="all")
+
+
+def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=bootstrap_servers, client_id=client_id, **PRODUCER_OPTIONS)
+
+
+def trace_headers() -> Headers:
+    """The current trace context as Kafka headers (W3C traceparent), for the consumer to continue."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return [(name, value.encode()) for name, value in carrier.items()]
+
+
+def header_dict(headers: Headers | tuple[tuple[str, bytes], ...] | None) -> dict[str, str]:
+    return {name: value.decode(errors="replace") for name, value in headers or ()}
+
+
+async def broker_ready(producer: AIOKafkaProducer, topic: str) -> None:
+    """Raises unless the broker answers a metadata request for `topic`."""
+    partitions = await producer.partitions_for(topic)
+    if not partitions:
+        raise RuntimeError(f"topic {topic} has no partitions")

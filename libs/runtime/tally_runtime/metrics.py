@@ -1,0 +1,52 @@
+"""Prometheus metrics every process exposes at /metrics."""
+
+import time
+
+from prometheus_client import Counter, Gauge, Histogram, make_asgi_app
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_CONSUMED = Counter(
+    "tally_events_consumed_total",
+    "Kafka messages consumed, by outcome: processed, duplicate or dlq",
+    ["topic", "group", "outcome"],
+)
+CONSUMER_LAG = Gauge(
+    "tally_consumer_lag_messages",
+    "Messages on the partition not yet consumed by the group (high water mark minus next offset)",
+    ["topic", "partition", "group"],
+)
+
+metrics_app = make_asgi_app()
+
+
+class HttpMetricsMiddleware:
+    """Times every HTTP request under its route template (not the raw path, to bound label cardinality)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path_format", None) or "unmatched"
+            HTTP_LATENCY.labels(scope["method"], template, str(status)).observe(time.perf_counter() - started)

@@ -1,0 +1,23 @@
+"""OpenTelemetry tracing: one provider per process, exporting over OTLP when an endpoint is set."""
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+
+def configure_tracing(service: str, otlp_endpoint: str | None, extra: SpanProcessor | None = None) -> TracerProvider:
+    """Install the global tracer provider. `extra` lets tests attach an in-memory exporter."""
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        provider = current
+    else:
+        provider = TracerProvider(resource=Resource.create({"service.name": service}))
+        trace.set_tracer_provider(provider)
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces")))
+    if extra is not None:
+        provider.add_span_processor(extra)
+    return provider

@@ -1,0 +1,1 @@
+"""Tally assistant: Plain-English answers and executive reports over Tally's data."""

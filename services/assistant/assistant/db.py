@@ -1,0 +1,7 @@
+from pathlib import Path
+
+from sqlalchemy import MetaData
+
+SCHEMA = "assistant"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+metadata = MetaData(schema=SCHEMA)

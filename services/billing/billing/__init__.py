@@ -1,0 +1,1 @@
+"""Tally billing: the system of record for usage and what each customer owes."""

@@ -1,0 +1,1 @@
+"""Meters (and, later, plans): what is measured and how it is priced."""

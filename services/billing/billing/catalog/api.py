@@ -1,0 +1,37 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from tally_runtime.problems import Problem
+
+from billing.catalog import repository, service
+from billing.catalog.schemas import MeterCreate, MeterList, MeterOut
+from billing.db import SessionDep
+
+router = APIRouter(prefix="/v1/meters", tags=["meters"])
+
+
+@router.post("", status_code=201)
+async def create_meter(data: MeterCreate, session: SessionDep) -> MeterOut:
+    try:
+        meter = await service.create_meter(session, data)
+    except service.MeterExists:
+        raise Problem(409, f"A meter with key {data.key!r} exists already.") from None
+    return MeterOut.model_validate(meter)
+
+
+@router.get("")
+async def list_meters(
+    session: SessionDep,
+    after: Annotated[str | None, Query(description="Cursor from the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MeterList:
+    meters, cursor = await service.list_meters(session, after, limit)
+    return MeterList(data=[MeterOut.model_validate(m) for m in meters], next_cursor=cursor)
+
+
+@router.get("/{meter_id}")
+async def get_meter(meter_id: str, session: SessionDep) -> MeterOut:
+    meter = await repository.meter_by_id(session, meter_id)
+    if meter is None:
+        raise Problem(404, f"No meter {meter_id!r}.")
+    return MeterOut.model_validate(meter)

@@ -1,0 +1,36 @@
+"""Catalog use cases. The caller owns the transaction."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.ids import new_id
+
+from billing.catalog import repository
+from billing.catalog.models import Meter
+from billing.catalog.schemas import MeterCreate
+from billing.usage import repository as usage_repository
+from billing.usage.aggregation import MeterRule
+
+
+class MeterExists(Exception):
+    pass
+
+
+async def create_meter(session: AsyncSession, data: MeterCreate) -> Meter:
+    """Create a meter and total every event already recorded, so usage sent before the meter still counts."""
+    await usage_repository.lock_meter_set(session, exclusive=True)
+    meter = Meter(id=new_id("mtr"), **data.model_dump())
+    if not await repository.insert_meter(session, meter):
+        raise MeterExists(data.key)
+    rule = MeterRule(meter.id, meter.event_type, meter.aggregation, meter.property)
+    await usage_repository.backfill_totals(session, rule)
+    created = await repository.meter_by_id(session, meter.id)
+    assert created is not None
+    return created
+
+
+async def list_meters(session: AsyncSession, after: str | None, limit: int) -> tuple[Sequence[Meter], str | None]:
+    meters = await repository.list_meters(session, after, limit + 1)
+    has_more = len(meters) > limit
+    page = meters[:limit]
+    return page, (page[-1].id if has_more else None)

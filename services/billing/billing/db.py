@@ -1,0 +1,32 @@
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase
+
+SCHEMA = "billing"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+metadata = MetaData(schema=SCHEMA)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+def import_models() -> None:
+    """Register every ORM model on `metadata` (alembic autogenerate and tests need them all)."""
+    from billing.catalog import models as catalog_models  # noqa: F401
+    from billing.usage import models as usage_models  # noqa: F401
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent (the request commits, not services)."""
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

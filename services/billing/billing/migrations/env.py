@@ -1,0 +1,5 @@
+from billing.db import import_models, metadata
+from tally_runtime.migrations import run_migrations
+
+import_models()
+run_migrations("billing", metadata)

@@ -1,0 +1,1 @@
+"""Usage: recording usage events once each, and per-customer, per-meter totals."""

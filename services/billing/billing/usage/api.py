@@ -1,0 +1,35 @@
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from tally_runtime.problems import Problem
+
+from billing.db import SessionDep
+from billing.usage import service
+from billing.usage.schemas import UsageReport
+
+router = APIRouter(prefix="/v1/customers", tags=["usage"])
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Times without a zone are read as UTC, as the API documents."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@router.get("/{customer_id}/usage")
+async def customer_usage(
+    customer_id: str,
+    session: SessionDep,
+    meter: Annotated[str, Query(description="Meter key")],
+    from_: Annotated[datetime, Query(alias="from", description="Window start, inclusive (ISO 8601)")],
+    to: Annotated[datetime, Query(description="Window end, exclusive (ISO 8601)")],
+) -> UsageReport:
+    start, end = as_utc(from_), as_utc(to)
+    if end <= start:
+        raise Problem(422, "`to` must be after `from`.", errors=[{"field": "query.to", "reason": "not after from"}])
+    try:
+        return await service.usage_report(session, customer_id, meter, start, end)
+    except service.UnknownMeter:
+        raise Problem(404, f"No meter with key {meter!r}.") from None
+    except ValueError as exc:
+        raise Problem(422, str(exc), errors=[{"field": "query.from", "reason": str(exc)}]) from None

@@ -1,0 +1,19 @@
+"""Subscriber for usage.events.v1: records each event once and updates the meter totals."""
+
+from collections.abc import Callable, Sequence
+
+from contracts.topics import USAGE_EVENTS
+from contracts.usage import UsageRecordedEvent
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.consumer import Delivered, subscribe_batch
+
+from billing.usage import service
+
+
+def subscribe(broker: KafkaBroker, new_session: Callable[[], AsyncSession], group_id: str) -> None:
+    async def record(batch: Sequence[Delivered[UsageRecordedEvent]]) -> int:
+        async with new_session() as session, session.begin():
+            return await service.record_usage(session, [item.event for item in batch])
+
+    subscribe_batch(broker, topic=USAGE_EVENTS, group_id=group_id, event_cls=UsageRecordedEvent, handle=record)

@@ -1,0 +1,16 @@
+from faststream.asgi import AsgiFastStream
+from tally_runtime.kafka import create_broker
+from tally_runtime.lifespans import Database
+from tally_runtime.worker import create_worker
+
+from billing.config import BillingSettings, get_settings
+from billing.db import MIGRATIONS, SCHEMA
+from billing.usage import consumer as usage_consumer
+
+
+def create_worker_app(settings: BillingSettings | None = None) -> AsgiFastStream:
+    settings = settings or get_settings()
+    database = Database(settings, SCHEMA, MIGRATIONS)
+    broker = create_broker(settings.kafka_bootstrap_servers, client_id="billing-worker")
+    usage_consumer.subscribe(broker, database.session, settings.consumer_group)
+    return create_worker(broker, on_startup=[database.start], on_shutdown=[database.stop])

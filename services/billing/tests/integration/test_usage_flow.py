@@ -1,0 +1,142 @@
+"""Usage events on the real broker become exact per-meter totals in the real Postgres."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from billing.config import BillingSettings
+from contracts.envelope import encode_event
+from contracts.topics import USAGE_EVENTS, dlq_topic
+from contracts.usage import usage_recorded
+from tally_stack.testing import consume_all, eventually, produce
+
+pytestmark = pytest.mark.usefixtures("billing_worker")
+DAY1 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def unique(name: str) -> str:
+    return f"{name}_{uuid4().hex[:10]}"
+
+
+def usage(event_id: str, customer: str, event_type: str, at: datetime, **properties: Any) -> tuple[bytes, bytes]:
+    event = usage_recorded(event_id, customer, event_type, at, properties=properties, source="test")
+    return customer.encode(), encode_event(event)
+
+
+async def create_meters(api: httpx.AsyncClient, event_type: str) -> tuple[str, str]:
+    calls, tokens = unique("calls"), unique("tokens")
+    for body in (
+        {"key": calls, "event_type": event_type, "aggregation": "count"},
+        {"key": tokens, "event_type": event_type, "aggregation": "sum", "property": "tokens"},
+    ):
+        response = await api.post("/v1/meters", json=body)
+        assert response.status_code == 201, response.text
+    return calls, tokens
+
+
+async def report(api: httpx.AsyncClient, customer: str, meter: str, start: datetime, end: datetime) -> Any:
+    params = {"meter": meter, "from": start.isoformat(), "to": end.isoformat()}
+    response = await api.get(f"/v1/customers/{customer}/usage", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_totals_count_each_event_once_per_utc_day(
+    billing_api: httpx.AsyncClient, billing_settings: BillingSettings
+) -> None:
+    event_type, customer = unique("api_call"), unique("acme")
+    calls, tokens = await create_meters(billing_api, event_type)
+    records = [
+        usage("e1", customer, event_type, DAY1 + timedelta(hours=1), tokens=100),
+        usage("e2", customer, event_type, DAY1 + timedelta(hours=23, minutes=59), tokens=20.5),
+        usage("e3", customer, event_type, DAY1 + timedelta(days=1, hours=2), tokens=7),
+        usage("e1", customer, event_type, DAY1 + timedelta(hours=1), tokens=100),  # resent: counted once
+        usage("other", unique("globex"), event_type, DAY1, tokens=1000),
+    ]
+    await produce(billing_settings.kafka_bootstrap_servers, USAGE_EVENTS, records)
+
+    async def totals_are_right() -> None:
+        body = await report(billing_api, customer, tokens, DAY1, DAY1 + timedelta(days=3))
+        assert body["total"] == 127.5
+        assert body["daily"] == [
+            {"date": "2026-11-01", "value": 120.5},
+            {"date": "2026-11-02", "value": 7},
+            {"date": "2026-11-03", "value": 0},
+        ]
+
+    await eventually(totals_are_right)
+    body = await report(billing_api, customer, calls, DAY1, DAY1 + timedelta(days=3))
+    assert body["total"] == 3
+    assert (body["customer_id"], body["meter"], body["from"]) == (customer, calls, "2026-11-01T00:00:00Z")
+
+
+async def test_partial_days_are_read_from_the_events(
+    billing_api: httpx.AsyncClient, billing_settings: BillingSettings
+) -> None:
+    event_type, customer = unique("api_call"), unique("acme")
+    _, tokens = await create_meters(billing_api, event_type)
+    hours = [1, 5, 11, 13, 30]  # the 1st at 01:00, 05:00, 11:00, 13:00 and the 2nd at 06:00
+    records = [usage(f"e{h}", customer, event_type, DAY1 + timedelta(hours=h), tokens=h) for h in hours]
+    await produce(billing_settings.kafka_bootstrap_servers, USAGE_EVENTS, records)
+
+    async def window_is_exact() -> None:
+        body = await report(billing_api, customer, tokens, DAY1 + timedelta(hours=5), DAY1 + timedelta(hours=30))
+        assert body["total"] == 5 + 11 + 13  # 30 is the exclusive end
+        assert [d["value"] for d in body["daily"]] == [29, 0]
+
+    await eventually(window_is_exact)
+
+
+async def test_a_meter_created_later_counts_earlier_usage(
+    billing_api: httpx.AsyncClient, billing_settings: BillingSettings
+) -> None:
+    event_type, customer = unique("export"), unique("initech")
+    records = [usage(f"x{i}", customer, event_type, DAY1 + timedelta(minutes=i), tokens=2) for i in range(5)]
+    await produce(billing_settings.kafka_bootstrap_servers, USAGE_EVENTS, records)
+    sentinel = unique("sentinel")  # once its meter counts it, the earlier records were consumed too
+    await produce(billing_settings.kafka_bootstrap_servers, USAGE_EVENTS, [usage("s", customer, sentinel, DAY1)])
+    probe = unique("probe")
+    await billing_api.post("/v1/meters", json={"key": probe, "event_type": sentinel, "aggregation": "count"})
+
+    async def sentinel_counted() -> None:
+        assert (await report(billing_api, customer, probe, DAY1, DAY1 + timedelta(days=1)))["total"] == 1
+
+    await eventually(sentinel_counted)
+    _, tokens = await create_meters(billing_api, event_type)
+    assert (await report(billing_api, customer, tokens, DAY1, DAY1 + timedelta(days=1)))["total"] == 10
+
+
+async def test_bad_messages_go_to_the_dlq_and_the_next_event_still_counts(
+    billing_api: httpx.AsyncClient, billing_settings: BillingSettings
+) -> None:
+    event_type, customer = unique("api_call"), unique("acme")
+    calls, _ = await create_meters(billing_api, event_type)
+    marker = unique("poison").encode()
+    _, valid = usage("ok", customer, event_type, DAY1)
+    invalid = json.loads(valid)
+    invalid["data"]["customer_id"] = ""
+    await produce(
+        billing_settings.kafka_bootstrap_servers,
+        USAGE_EVENTS,
+        [(marker, b"{not json"), (marker, json.dumps(invalid).encode()), (customer.encode(), valid)],
+    )
+
+    async def valid_event_counted() -> None:
+        assert (await report(billing_api, customer, calls, DAY1, DAY1 + timedelta(days=1)))["total"] == 1
+
+    await eventually(valid_event_counted)
+
+    async def both_in_the_dlq() -> list[dict[str, str]]:
+        dead = [r for r in await consume_all(billing_settings.kafka_bootstrap_servers, dlq_topic(USAGE_EVENTS))]
+        ours = [{k: v.decode() for k, v in r.headers} for r in dead if r.key == marker]
+        assert len(ours) == 2
+        return ours
+
+    headers = await eventually(both_in_the_dlq)
+    assert all(h["tally-dlq-topic"] == USAGE_EVENTS for h in headers)
+    reasons = sorted(h["tally-dlq-reason"] for h in headers)
+    assert "json" in reasons[1].lower() or "json" in reasons[0].lower()
+    assert any("customer_id" in reason for reason in reasons)

@@ -1,0 +1,7 @@
+from tally_runtime.cli import run_service
+
+from gateway.app import create_app
+from gateway.config import get_settings
+
+if __name__ == "__main__":
+    run_service("gateway", get_settings(), api=create_app)

@@ -1,0 +1,1 @@
+"""Forwarding public API calls to the service that owns them."""

@@ -1,0 +1,1 @@
+"""Tally usage-ingest: validates usage events and publishes them to usage.events.v1. Stateless."""

@@ -1,0 +1,33 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from contracts.topics import USAGE_EVENTS
+from fastapi import FastAPI
+from tally_runtime.http import create_api
+from tally_runtime.kafka import broker_ready, create_producer
+
+from usage_ingest.config import IngestSettings, get_settings
+from usage_ingest.events.api import router as events_router
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    producer = create_producer(settings.kafka_bootstrap_servers, client_id="usage-ingest")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await producer.start()
+        app.state.producer = producer
+        try:
+            yield
+        finally:
+            await producer.stop()
+
+    app = create_api(
+        "Tally usage-ingest",
+        lifespan=lifespan,
+        readiness=lambda _: {"broker": lambda: broker_ready(producer, USAGE_EVENTS)},
+    )
+    app.state.settings = settings
+    app.include_router(events_router)
+    return app

@@ -1,0 +1,1 @@
+"""Accepting usage events over HTTP."""
