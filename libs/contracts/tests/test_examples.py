@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 from contracts import EVENT_TYPES, decode_event, encode_event
 from contracts.schemas import EXAMPLES_DIR, SCHEMA_DIR
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 
 
 def load(path_name: str) -> Any:

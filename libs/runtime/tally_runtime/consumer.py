@@ -154,7 +154,7 @@ def subscribe_batch(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=30 * 60 * 1000,
     )
-    async def consume(body: list[bytes], msg: KafkaMessage) -> None:
+    async def consume(msg: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord[bytes, bytes]] = msg.raw_message
         await _process(broker, group_id, event_cls, handle, records)
         _record_lag(msg.consumer, records, group_id)

@@ -5,7 +5,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import propagate
 
 # Tansu cannot do the idempotent producer; correctness lives in the consumers' deduplication.
-PRODUCER_OPTIONS = {"acks": "all", "enable_idempotence": False, "linger_ms": 5, "compression_type": None}
+PRODUCER_OPTIONS = {"acks": "all", "enable_idempotence": False, "linger_ms": 5, "request_timeout_ms": 10_000}
 # A waiting fetch is not woken by new data on Tansu: latency equals fetch_max_wait_ms.
 FETCH_MAX_WAIT_MS = 20
 
@@ -32,7 +32,7 @@ def header_dict(headers: Headers | tuple[tuple[str, bytes], ...] | None) -> dict
 
 
 async def broker_ready(producer: AIOKafkaProducer, topic: str) -> None:
-    """Raises unless the broker answers a metadata request for `topic`."""
-    partitions = await producer.partitions_for(topic)
-    if not partitions:
-        raise RuntimeError(f"topic {topic} has no partitions")
+    """Raises unless a broker answers a fresh metadata request (not the cache) that lists `topic`."""
+    metadata = await producer.client.fetch_all_metadata()
+    if topic not in metadata.topics():
+        raise RuntimeError(f"topic {topic} does not exist")

@@ -12,10 +12,10 @@ from usage_ingest.events.api import router as events_router
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    producer = create_producer(settings.kafka_bootstrap_servers, client_id="usage-ingest")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        producer = create_producer(settings.kafka_bootstrap_servers, client_id="usage-ingest")
         await producer.start()
         app.state.producer = producer
         try:
@@ -26,7 +26,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app = create_api(
         "Tally usage-ingest",
         lifespan=lifespan,
-        readiness=lambda _: {"broker": lambda: broker_ready(producer, USAGE_EVENTS)},
+        readiness=lambda app: {"broker": lambda: broker_ready(app.state.producer, USAGE_EVENTS)},
     )
     app.state.settings = settings
     app.include_router(events_router)

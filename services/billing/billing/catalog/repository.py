@@ -40,4 +40,4 @@ async def list_meters(session: AsyncSession, after: str | None, limit: int) -> S
 
 async def meter_rules(session: AsyncSession) -> list[MeterRule]:
     query = select(Meter.id, Meter.event_type, Meter.aggregation, Meter.property)
-    return [MeterRule(*row) for row in (await session.execute(query)).tuples()]
+    return [MeterRule(*row) for row in (await session.execute(query)).all()]

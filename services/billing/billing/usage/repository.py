@@ -92,7 +92,7 @@ async def stored_daily_totals(
         MeterDailyTotal.customer_id == customer_id,
         MeterDailyTotal.day.between(first, last),
     )
-    return {day: value for day, value in (await session.execute(query)).tuples()}
+    return {day: value for day, value in (await session.execute(query)).all()}
 
 
 async def event_daily_totals(
@@ -110,4 +110,4 @@ async def event_daily_totals(
         )
         .group_by(day)
     )
-    return {row_day: value for row_day, value in (await session.execute(query)).tuples()}
+    return {row_day: value for row_day, value in (await session.execute(query)).all()}

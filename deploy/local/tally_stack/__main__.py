@@ -1,0 +1,3 @@
+from tally_stack.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""Every service process, and the demo, under one honcho supervisor with prefixed, coloured logs."""
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from honcho.manager import Manager
+
+from tally_stack.services import SERVICES, service_env
+from tally_stack.stack import Stack, stop_infrastructure
+
+# Never handed down to services: each gets its own role's URL, not the superuser's.
+_WITHHELD = frozenset({"DATABASE_URL"})
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    command: list[str]
+    env: dict[str, str]  # on top of the supervisor's own environment
+
+
+def process_table(stack: Stack) -> list[ProcessSpec]:
+    """`<service>.api` for every service, `<service>.worker` for those with a worker, then `demo`."""
+    table = [
+        ProcessSpec(f"{service.name}.{role}", service.command(role), service_env(service, stack))
+        for service in SERVICES
+        for role in service.roles
+    ]
+    demo_env = {
+        "TALLY_GATEWAY_URL": stack.gateway_url,
+        "TALLY_INGEST_URL": stack.ingest_url,
+        "TALLY_API_KEY": stack.api_key,
+    }
+    table.append(ProcessSpec("demo", [sys.executable, "-m", "tally_stack.demo"], demo_env))
+    return table
+
+
+def child_env(spec: ProcessSpec, environ: Mapping[str, str]) -> dict[str, str]:
+    """The whole environment of a process: ours, less the superuser's DATABASE_URL, plus its own."""
+    env = {key: value for key, value in environ.items() if key not in _WITHHELD}
+    env["PYTHONUNBUFFERED"] = "1"  # log lines as they happen, not when a buffer fills
+    return env | spec.env
+
+
+def build_manager(stack: Stack) -> Manager:
+    manager = Manager()
+    for spec in process_table(stack):
+        manager.add_process(spec.name, shlex.join(spec.command), env=child_env(spec, os.environ))
+    return manager
+
+
+def run_foreground(stack: Stack) -> int:
+    """Run every process until one exits, or Ctrl-C / SIGTERM (honcho then stops them all), then stop
+    the broker and PostgreSQL this stack started. Returns the exit code."""
+    try:
+        manager = build_manager(stack)
+        manager.loop()
+    finally:
+        stop_infrastructure(stack)
+    return int(manager.returncode or 0)

@@ -1,0 +1,114 @@
+"""pytest plugin: the session's broker and Postgres, started when none is configured, and stopped after.
+
+Tests stay isolated from each other by naming their own customers, event types and meters, and from a running
+`make run` by a database of their own (`tally_test_<pid>`) and their own consumer groups.
+"""
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from contracts.topics import TOPICS
+
+from tally_stack.bootstrap import bootstrap_database
+from tally_stack.broker import start_broker, wait_for_kafka
+from tally_stack.dsn import libpq_url
+from tally_stack.postgres import ensure_postgres
+from tally_stack.procs import free_port, stop_process
+from tally_stack.services import SCHEMAS
+from tally_stack.stack import API_KEY_VAR, load_secrets, password_var
+from tally_stack.topics import create_topics
+
+REPO = Path(__file__).resolve().parents[3]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Infra:
+    kafka_bootstrap: str
+    admin_url: str
+    database_urls: dict[str, str]  # schema -> postgresql+asyncpg:// URL of the service's own role
+    api_key: str
+
+
+async def _drop_database(admin_url: str, database: str) -> None:
+    connection = await asyncpg.connect(libpq_url(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    state_dir = REPO / ".tally"
+    logs = tmp_path_factory.mktemp("infra")
+    started = []
+    secrets = load_secrets(state_dir, os.environ)
+    postgres = ensure_postgres(os.environ.get("DATABASE_URL"), state_dir / "postgres")
+    if postgres.proc is not None:
+        started.append(postgres.proc)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    if bootstrap:
+        asyncio.run(wait_for_kafka(bootstrap))
+    else:
+        port = free_port()
+        started.append(start_broker(port, logs / "broker.log"))
+        bootstrap = f"127.0.0.1:{port}"
+    database = f"tally_test_{os.getpid()}"
+    passwords = {schema: secrets[password_var(schema)] for schema in SCHEMAS}
+    try:
+        urls = asyncio.run(bootstrap_database(postgres.admin_url, database, SCHEMAS, passwords))
+        asyncio.run(create_topics(bootstrap, TOPICS))
+        yield Infra(bootstrap, postgres.admin_url, urls, secrets[API_KEY_VAR])
+    finally:
+        asyncio.run(_drop_database(postgres.admin_url, database))
+        for proc in reversed(started):
+            stop_process(proc, signal.SIGINT)
+
+
+async def eventually(check: Callable[[], Awaitable[T]], seconds: float = 30.0, interval: float = 0.2) -> T:
+    """Retry `check` until it stops raising AssertionError, or re-raise its last failure after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            return await check()
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(interval)
+
+
+async def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
+    """Put raw (key, value) records on a topic, as a product backend producing directly would."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def consume_all(bootstrap: str, topic: str, seconds: float = 5.0) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on `topic` so far, read without a consumer group."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    deadline = asyncio.get_running_loop().time() + seconds
+    try:
+        while asyncio.get_running_loop().time() < deadline:
+            batch = [record for records in (await consumer.getmany(timeout_ms=500)).values() for record in records]
+            if not batch and found:
+                break
+            found.extend(batch)
+        return found
+    finally:
+        await consumer.stop()

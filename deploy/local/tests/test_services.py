@@ -1,0 +1,104 @@
+import sys
+
+import pytest
+from tally_stack.services import SCHEMAS, SERVICES, get_service, service_env
+from tally_stack.stack import Stack
+from tally_stack.supervisor import ProcessSpec, child_env, process_table
+
+
+@pytest.fixture
+def stack() -> Stack:
+    return Stack(
+        kafka_bootstrap="127.0.0.1:19092",
+        database_url="postgresql://postgres@127.0.0.1:5432/postgres",
+        database_urls={s: f"postgresql+asyncpg://tally_{s}:pw-{s}@127.0.0.1:5432/tally" for s in SCHEMAS},
+        api_key="tk_test",
+        gateway_url="http://127.0.0.1:8000",
+        ingest_url="http://127.0.0.1:8001",
+    )
+
+
+def test_registry() -> None:
+    assert [(s.name, s.package, s.api_port, s.worker_port, s.schema) for s in SERVICES] == [
+        ("usage-ingest", "usage_ingest", 8001, None, None),
+        ("billing", "billing", 8002, 9002, "billing"),
+        ("analytics", "analytics", 8003, None, "analytics"),
+        ("assistant", "assistant", 8004, None, "assistant"),
+        ("gateway", "gateway", 8000, None, "gateway"),
+    ]
+    ports = [p for s in SERVICES for p in (s.api_port, s.worker_port) if p is not None]
+    assert len(ports) == len(set(ports))
+    assert SCHEMAS == ("billing", "analytics", "assistant", "gateway")
+
+
+def test_commands_run_the_package_with_this_interpreter() -> None:
+    billing = get_service("billing")
+    assert billing.roles == ("api", "worker")
+    assert billing.command("worker") == [sys.executable, "-m", "billing", "worker"]
+    assert get_service("usage-ingest").roles == ("api",)
+    with pytest.raises(KeyError):
+        get_service("nope")
+
+
+def test_billing_env(stack: Stack) -> None:
+    assert service_env(get_service("billing"), stack) == {
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "TALLY_BOOTSTRAP_API_KEY": "tk_test",
+        "BILLING_API_PORT": "8002",
+        "BILLING_WORKER_PORT": "9002",
+        "BILLING_DATABASE_URL": "postgresql+asyncpg://tally_billing:pw-billing@127.0.0.1:5432/tally",
+    }
+
+
+def test_stateless_service_gets_no_database(stack: Stack) -> None:
+    env = service_env(get_service("usage-ingest"), stack)
+    assert env == {
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
+        "TALLY_BOOTSTRAP_API_KEY": "tk_test",
+        "USAGE_INGEST_API_PORT": "8001",
+    }
+
+
+def test_gateway_env_names_its_upstreams(stack: Stack) -> None:
+    env = service_env(get_service("gateway"), stack)
+    assert env["GATEWAY_DATABASE_URL"] == stack.database_urls["gateway"]
+    assert env["GATEWAY_API_PORT"] == "8000"
+    assert {key: value for key, value in env.items() if key.endswith("_URL") and "DATABASE" not in key} == {
+        "GATEWAY_BILLING_URL": "http://127.0.0.1:8002",
+        "GATEWAY_INGEST_URL": "http://127.0.0.1:8001",
+        "GATEWAY_ANALYTICS_URL": "http://127.0.0.1:8003",
+        "GATEWAY_ASSISTANT_URL": "http://127.0.0.1:8004",
+    }
+
+
+def test_each_service_sees_only_its_own_database(stack: Stack) -> None:
+    for service in SERVICES:
+        urls = {v for k, v in service_env(service, stack).items() if k.endswith("_DATABASE_URL")}
+        assert urls == ({stack.database_urls[service.schema]} if service.schema else set())
+
+
+def test_process_table(stack: Stack) -> None:
+    table = process_table(stack)
+    assert [p.name for p in table] == [
+        "usage-ingest.api",
+        "billing.api",
+        "billing.worker",
+        "analytics.api",
+        "assistant.api",
+        "gateway.api",
+        "demo",
+    ]
+    assert table[-1] == ProcessSpec(
+        "demo",
+        [sys.executable, "-m", "tally_stack.demo"],
+        {"TALLY_GATEWAY_URL": stack.gateway_url, "TALLY_INGEST_URL": stack.ingest_url, "TALLY_API_KEY": "tk_test"},
+    )
+
+
+def test_child_env_withholds_the_superuser_url(stack: Stack) -> None:
+    spec = process_table(stack)[1]
+    env = child_env(spec, {"PATH": "/usr/bin", "DATABASE_URL": "postgresql://postgres@db/postgres"})
+    assert "DATABASE_URL" not in env
+    assert env["PATH"] == "/usr/bin"
+    assert env["PYTHONUNBUFFERED"] == "1"
+    assert env["BILLING_DATABASE_URL"] == stack.database_urls["billing"]
