@@ -1,1 +1,1 @@
-pytest_plugins = ["tally_stack.testing"]
+pytest_plugins = ["tally_stack.testing", "tally_stack.system"]

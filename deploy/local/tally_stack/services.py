@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -56,15 +57,16 @@ GATEWAY_UPSTREAMS: dict[str, str] = {
 }
 
 
-def get_service(name: str) -> Service:
-    for service in SERVICES:
+def get_service(name: str, services: Sequence[Service] = SERVICES) -> Service:
+    for service in services:
         if service.name == name:
             return service
     raise KeyError(f"no service named {name!r}")
 
 
-def service_env(service: Service, stack: Stack) -> dict[str, str]:
-    """The variables a service's processes (api and worker alike) need, on top of the inherited environment."""
+def service_env(service: Service, stack: Stack, services: Sequence[Service] = SERVICES) -> dict[str, str]:
+    """The variables a service's processes (api and worker alike) need, on top of the inherited environment.
+    `services` is the set it runs among (tests run one on other ports)."""
     prefix = service.env_prefix
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
@@ -76,5 +78,5 @@ def service_env(service: Service, stack: Stack) -> dict[str, str]:
     if service.schema is not None:
         env[f"{prefix}_DATABASE_URL"] = stack.database_urls[service.schema]
     if service.name == "gateway":
-        env.update({var: get_service(name).api_url for var, name in GATEWAY_UPSTREAMS.items()})
+        env.update({var: get_service(name, services).api_url for var, name in GATEWAY_UPSTREAMS.items()})
     return env

@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +37,7 @@ class Infra:
     admin_url: str
     database_urls: dict[str, str]  # schema -> postgresql+asyncpg:// URL of the service's own role
     api_key: str
+    passwords: dict[str, str]  # schema -> its role's password
 
 
 async def _drop_database(admin_url: str, database: str) -> None:
@@ -44,6 +46,15 @@ async def _drop_database(admin_url: str, database: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     finally:
         await connection.close()
+
+
+@contextmanager
+def own_database(admin_url: str, name: str, passwords: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A database with every service's schema and role, dropped afterwards. Yields {schema: role URL}."""
+    try:
+        yield asyncio.run(bootstrap_database(admin_url, name, SCHEMAS, passwords))
+    finally:
+        asyncio.run(_drop_database(admin_url, name))
 
 
 @pytest.fixture(scope="session")
@@ -62,14 +73,12 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         port = free_port()
         started.append(start_broker(port, logs / "broker.log"))
         bootstrap = f"127.0.0.1:{port}"
-    database = f"tally_test_{os.getpid()}"
     passwords = {schema: secrets[password_var(schema)] for schema in SCHEMAS}
     try:
-        urls = asyncio.run(bootstrap_database(postgres.admin_url, database, SCHEMAS, passwords))
-        asyncio.run(create_topics(bootstrap, TOPICS))
-        yield Infra(bootstrap, postgres.admin_url, urls, secrets[API_KEY_VAR])
+        with own_database(postgres.admin_url, f"tally_test_{os.getpid()}", passwords) as urls:
+            asyncio.run(create_topics(bootstrap, TOPICS))
+            yield Infra(bootstrap, postgres.admin_url, urls, secrets[API_KEY_VAR], passwords)
     finally:
-        asyncio.run(_drop_database(postgres.admin_url, database))
         for proc in reversed(started):
             stop_process(proc, signal.SIGINT)
 

@@ -7,10 +7,11 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from tally_runtime.metrics import HttpMetricsMiddleware, metrics_app
+from tally_runtime.metrics import HttpMetricsMiddleware
 from tally_runtime.problems import Problem, install_problem_handlers, problem_response
 
 ReadinessCheck = Callable[[], Awaitable[object]]
@@ -39,8 +40,11 @@ def create_api(
     app = FastAPI(title=title, lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(HttpMetricsMiddleware)
-    app.mount("/metrics", metrics_app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,5 +1,7 @@
 """Kafka clients configured the way Tally needs them on any Kafka-protocol broker (Tansu included)."""
 
+import logging
+
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from opentelemetry import propagate
@@ -13,7 +15,15 @@ Headers = list[tuple[str, bytes]]
 
 
 def create_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
-    return KafkaBroker(bootstrap_servers, client_id=client_id, enable_idempotence=False, acks="all")
+    """FastStream's per-message access log goes to our JSON logs at DEBUG; consumers log what matters."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=False,
+        acks="all",
+        logger=logging.getLogger("tally.kafka"),
+        log_level=logging.DEBUG,
+    )
 
 
 def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:

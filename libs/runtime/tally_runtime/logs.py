@@ -34,7 +34,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "uvicorn.access"):
+    for noisy in ("aiokafka", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "faststream", "faststream.access.kafka"):
         logging.getLogger(name).handlers[:] = []

@@ -29,7 +29,7 @@ def _headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 async def forward(request: Request, client: httpx.AsyncClient, base_url: str, service: str) -> Response:
-    url = httpx.URL(base_url).join(request.url.path).copy_with(query=request.url.query.encode())
+    url = httpx.URL(base_url).join(request.url.path).copy_with(query=request.url.query.encode() or None)
     try:
         upstream = await client.request(
             request.method, url, content=await request.body(), headers=_headers(request.headers)

@@ -1,0 +1,98 @@
+"""pytest plugin: the whole system as real processes (every api and worker) on ports of its own."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from tally_stack.procs import free_port, log_tail, stop_process
+from tally_stack.services import SERVICES, Service, service_env
+from tally_stack.stack import Stack
+from tally_stack.testing import Infra, own_database
+
+READY_TIMEOUT_S = 90
+
+
+@dataclass
+class System:
+    services: tuple[Service, ...]
+    stack: Stack
+    logs: Path
+    extra_env: dict[str, str]
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return next(s.api_url for s in self.services if s.name == name)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def start(self, name: str, role: str) -> None:
+        service = self.service(name)
+        env = os.environ | service_env(service, self.stack, self.services) | self.extra_env
+        log = (self.logs / f"{name}.{role}.log").open("ab")
+        self.procs[f"{name}.{role}"] = subprocess.Popen(
+            [sys.executable, "-m", service.package, role], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def kill(self, name: str, role: str) -> None:
+        """SIGKILL: no shutdown hooks, no last commit."""
+        proc = self.procs.pop(f"{name}.{role}")
+        proc.kill()
+        proc.wait()
+
+    def wait_ready(self, name: str, role: str) -> None:
+        service = self.service(name)
+        url = f"{service.api_url}/readyz" if role == "api" else f"http://127.0.0.1:{service.worker_port}/healthz"
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.procs[f"{name}.{role}"].poll() is not None:
+                break
+            try:
+                if httpx.get(url, timeout=2).is_success:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{name}.{role} is not ready:\n{log_tail(self.logs / f'{name}.{role}.log')}")
+
+
+@pytest.fixture(scope="session")
+def system(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """A database of its own, so in-process workers of other tests cannot do the system's work for it."""
+    with own_database(infra.admin_url, f"tally_e2e_{os.getpid()}", infra.passwords) as database_urls:
+        yield from _run_system(infra, database_urls, tmp_path_factory.mktemp("e2e-logs"))
+
+
+def _run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Iterator[System]:
+    services = tuple(
+        replace(s, api_port=free_port(), worker_port=free_port() if s.worker_port else None) for s in SERVICES
+    )
+    stack = Stack(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        database_url=infra.admin_url,
+        database_urls=database_urls,
+        api_key=infra.api_key,
+        gateway_url=next(s.api_url for s in services if s.name == "gateway"),
+        ingest_url=next(s.api_url for s in services if s.name == "usage-ingest"),
+    )
+    extra = {"BILLING_CONSUMER_GROUP": f"billing-e2e-{uuid4().hex[:8]}", "PYTHONUNBUFFERED": "1"}
+    system = System(services, stack, logs, extra)
+    try:
+        for service in services:
+            for role in service.roles:
+                system.start(service.name, role)
+        for service in services:
+            for role in service.roles:
+                system.wait_ready(service.name, role)
+        yield system
+    finally:
+        for proc in system.procs.values():
+            stop_process(proc)

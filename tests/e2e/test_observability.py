@@ -1,0 +1,28 @@
+"""Every process answers its probes and serves Prometheus metrics."""
+
+import httpx
+import pytest
+from tally_stack.system import System
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_every_api_has_probes_and_metrics(system: System) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        for service in system.services:
+            assert (await http.get(f"{service.api_url}/healthz")).json() == {"status": "ok"}
+            ready = await http.get(f"{service.api_url}/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"] in (["broker"], ["database"])
+            metrics = await http.get(f"{service.api_url}/metrics")
+            assert metrics.headers["content-type"].startswith("text/plain")
+            assert 'http_request_duration_seconds_count{method="GET",route="/readyz"' in metrics.text
+
+
+async def test_the_worker_reports_consumption_and_lag(system: System) -> None:
+    worker = system.service("billing")
+    async with httpx.AsyncClient(timeout=5) as http:
+        assert (await http.get(f"http://127.0.0.1:{worker.worker_port}/healthz")).is_success
+        metrics = (await http.get(f"http://127.0.0.1:{worker.worker_port}/metrics")).text
+    assert "# TYPE tally_events_consumed_total counter" in metrics
+    assert "# TYPE tally_consumer_lag_messages gauge" in metrics
