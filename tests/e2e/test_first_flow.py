@@ -39,16 +39,23 @@ async def test_posted_usage_is_visible_on_the_gateway(system: System) -> None:
         assert posted.status_code == 202
         assert posted.json() == {"accepted": 1}
 
+        expected_total = 120
+
         async def visible() -> dict[str, Any]:
             params = {"meter": tokens, "from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}
             response = await http.get(f"{system.url('gateway')}/v1/customers/{customer}/usage", params=params)
             assert response.status_code == 200, response.text
             body: dict[str, Any] = response.json()
-            assert body["total"] == 120
+            assert body["total"] == expected_total
             return body
 
-        body = await eventually(visible)
+        body = await eventually(visible, 120)
         assert body["daily"] == [{"date": "2026-11-01", "value": 120}]
+
+        via_gateway = batch["events"][0] | {"id": "evt-2", "properties": {"tokens": 30}}
+        assert (await http.post(f"{system.url('gateway')}/v1/events", json=via_gateway)).status_code == 202
+        expected_total = 150
+        await eventually(visible)
 
         unauthenticated = await http.get(f"{system.url('gateway')}/v1/meters", headers={"Authorization": ""})
         assert unauthenticated.status_code == 401

@@ -61,7 +61,7 @@ def banner(stack: Stack) -> str:
     auth = f"-H 'Authorization: Bearer {stack.api_key}'"
     return f"""
 Tally
-  gateway (REST API, dashboard)  {stack.gateway_url}
+  gateway (REST API)             {stack.gateway_url}
   usage-ingest                   {stack.ingest_url}
   API key                        {stack.api_key}
   Kafka                          {stack.kafka_bootstrap}
@@ -71,8 +71,8 @@ Send usage:
   curl -X POST {stack.ingest_url}/v1/events/batch {auth} \\
     -H 'Content-Type: application/json' \\
     -d '{event}'
-Read it back:
-  curl {auth} {stack.gateway_url}/v1/customers/acme-42/usage
+Read it back (this month, per UTC day; add &from=...&to=... for another window):
+  curl {auth} '{stack.gateway_url}/v1/customers/acme-42/usage?meter=tokens'
 
 Ctrl-C stops everything started here.
 """

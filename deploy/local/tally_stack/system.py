@@ -35,6 +35,9 @@ class System:
         return next(s for s in self.services if s.name == name)
 
     def start(self, name: str, role: str) -> None:
+        running = self.procs.get(f"{name}.{role}")
+        if running is not None and running.poll() is None:
+            raise RuntimeError(f"{name}.{role} is running already (pid {running.pid})")
         service = self.service(name)
         env = os.environ | service_env(service, self.stack, self.services) | self.extra_env
         log = (self.logs / f"{name}.{role}.log").open("ab")

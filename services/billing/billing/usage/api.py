@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -21,10 +21,12 @@ async def customer_usage(
     customer_id: str,
     session: SessionDep,
     meter: Annotated[str, Query(description="Meter key")],
-    from_: Annotated[datetime, Query(alias="from", description="Window start, inclusive (ISO 8601)")],
-    to: Annotated[datetime, Query(description="Window end, exclusive (ISO 8601)")],
+    from_: Annotated[datetime | None, Query(alias="from", description="Inclusive; default: this month")] = None,
+    to: Annotated[datetime | None, Query(description="Exclusive; default: end of today")] = None,
 ) -> UsageReport:
-    start, end = as_utc(from_), as_utc(to)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = as_utc(from_) if from_ else today.replace(day=1)
+    end = as_utc(to) if to else today + timedelta(days=1)
     if end <= start:
         raise Problem(422, "`to` must be after `from`.", errors=[{"field": "query.to", "reason": "not after from"}])
     try:

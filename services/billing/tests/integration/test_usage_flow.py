@@ -140,3 +140,29 @@ async def test_bad_messages_go_to_the_dlq_and_the_next_event_still_counts(
     reasons = sorted(h["tally-dlq-reason"] for h in headers)
     assert "json" in reasons[1].lower() or "json" in reasons[0].lower()
     assert any("customer_id" in reason for reason in reasons)
+
+
+async def test_the_window_defaults_to_this_month_so_far(billing_api: httpx.AsyncClient) -> None:
+    event_type = unique("api_call")
+    calls, _ = await create_meters(billing_api, event_type)
+    response = await billing_api.get(f"/v1/customers/{unique('acme')}/usage", params={"meter": calls})
+    assert response.status_code == 200
+    body = response.json()
+    today = datetime.now(UTC).date()
+    assert body["from"] == f"{today.replace(day=1).isoformat()}T00:00:00Z"
+    assert body["daily"][-1] == {"date": today.isoformat(), "value": 0}
+    assert len(body["daily"]) == today.day
+
+
+async def test_bad_queries_get_problem_details(billing_api: httpx.AsyncClient) -> None:
+    backwards = {"meter": "any", "from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+    response = await billing_api.get("/v1/customers/acme/usage", params=backwards)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "query.to", "reason": "not after from"}]
+    unknown = await billing_api.get("/v1/customers/acme/usage", params={"meter": unique("nope")})
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    invalid = await billing_api.post("/v1/meters", json={"key": "Bad Key", "event_type": "x", "aggregation": "sum"})
+    assert invalid.status_code == 422
+    fields = {error["field"] for error in invalid.json()["errors"]}
+    assert "body.key" in fields

@@ -1,0 +1,45 @@
+"""The gateway authenticates, then forwards; a dead upstream degrades to a clear 503, not a hang or a 500."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from gateway.app import create_app
+from gateway.config import GatewaySettings
+from tally_stack.procs import free_port
+from tally_stack.testing import Infra
+
+
+@pytest.fixture
+async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    settings = GatewaySettings(
+        database_url=infra.database_urls["gateway"],
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        bootstrap_api_key=infra.api_key,
+        billing_url=nowhere,
+        ingest_url=nowhere,
+    )
+    async with LifespanManager(create_app(settings)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+
+
+async def test_callers_without_the_key_are_refused(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/v1/meters", headers={"Authorization": "Bearer wrong-key-123456789"})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_dead_upstream_is_a_503_with_retry_after(gateway: httpx.AsyncClient, infra: Infra) -> None:
+    response = await gateway.get("/v1/meters", headers={"Authorization": f"Bearer {infra.api_key}"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["detail"] == "The billing service is unavailable."
+
+
+async def test_probes_do_not_need_a_key(gateway: httpx.AsyncClient) -> None:
+    assert (await gateway.get("/healthz")).status_code == 200
+    assert (await gateway.get("/readyz")).json()["checks"] == ["database"]
