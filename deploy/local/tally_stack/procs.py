@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -51,3 +52,12 @@ def log_tail(path: Path, lines: int = 30) -> str:
     except OSError as exc:
         return f"(no log at {path}: {exc})"
     return "\n".join(text.splitlines()[-lines:])
+
+
+def spawn_logged(command: list[str], log_path: Path, **popen: Any) -> subprocess.Popen[bytes]:
+    """Start a server in its own session (so Ctrl-C reaches it only through us), appending its output to a log."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen
+        )
