@@ -42,7 +42,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(
         name=BILLING_EVENTS,
-        key="customer id",
+        key="customer id; catalog events (meters, plans): their own id",
         partitions=6,
         retention_ms=None,
         compacted=False,

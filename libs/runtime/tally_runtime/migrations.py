@@ -2,8 +2,10 @@
 
 import asyncio
 
-from alembic import context
+import sqlalchemy as sa
+from alembic import context, op
 from sqlalchemy import MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -42,3 +44,21 @@ def run_migrations(schema: str, metadata: MetaData) -> None:
             context.run_migrations()
         return
     asyncio.run(_run_online(url, schema, metadata))
+
+
+def create_outbox(schema: str) -> None:
+    """The table tally_runtime.outbox.outbox_table describes, in a migration of the service's own."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("topic", sa.String(255), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", JSONB(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        schema=schema,
+    )
+
+
+def drop_outbox(schema: str) -> None:
+    op.drop_table("outbox", schema=schema)

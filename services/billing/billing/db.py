@@ -6,10 +6,12 @@ from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
+from tally_runtime.outbox import outbox_table
 
 SCHEMA = "billing"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 metadata = MetaData(schema=SCHEMA)
+outbox = outbox_table(metadata)
 
 
 class Base(DeclarativeBase):

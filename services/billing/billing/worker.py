@@ -1,10 +1,11 @@
 from faststream.asgi import AsgiFastStream
 from tally_runtime.kafka import create_broker
 from tally_runtime.lifespans import Database
+from tally_runtime.outbox import OutboxRelay
 from tally_runtime.worker import create_worker
 
 from billing.config import BillingSettings, get_settings
-from billing.db import MIGRATIONS, SCHEMA
+from billing.db import MIGRATIONS, SCHEMA, outbox
 from billing.usage import consumer as usage_consumer
 
 
@@ -13,4 +14,5 @@ def create_worker_app(settings: BillingSettings | None = None) -> AsgiFastStream
     database = Database(settings, SCHEMA, MIGRATIONS)
     broker = create_broker(settings.kafka_bootstrap_servers, client_id="billing-worker")
     usage_consumer.subscribe(broker, database.session, settings.consumer_group)
-    return create_worker(broker, on_startup=[database.start], on_shutdown=[database.stop])
+    relay = OutboxRelay(lambda: database.sessions, outbox, settings.kafka_bootstrap_servers)
+    return create_worker(broker, on_startup=[database.start, relay.start], on_shutdown=[relay.stop, database.stop])

@@ -1,11 +1,11 @@
 from datetime import datetime
-from typing import Literal, Self
+from typing import Self
 
+from contracts.billing import Aggregation
+from contracts.usage import EVENT_TYPE_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Aggregation = Literal["count", "sum"]
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
-EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$"
 
 
 class MeterCreate(BaseModel):

@@ -2,14 +2,20 @@
 
 from collections.abc import Sequence
 
+from contracts.billing import MeterCreated, MeterCreatedEvent, meter_created
+from contracts.topics import BILLING_EVENTS
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.ids import new_id
+from tally_runtime.outbox import enqueue
 
 from billing.catalog import repository
 from billing.catalog.models import Meter
 from billing.catalog.schemas import MeterCreate
+from billing.db import outbox
 from billing.usage import repository as usage_repository
 from billing.usage.aggregation import MeterRule
+
+SOURCE = "tally/billing"
 
 
 class MeterExists(Exception):
@@ -26,7 +32,20 @@ async def create_meter(session: AsyncSession, data: MeterCreate) -> Meter:
     await usage_repository.backfill_totals(session, rule)
     created = await repository.meter_by_id(session, meter.id)
     assert created is not None
+    await enqueue(session, outbox, BILLING_EVENTS, created.id, _meter_created(created))
     return created
+
+
+def _meter_created(meter: Meter) -> MeterCreatedEvent:
+    data = MeterCreated(
+        meter_id=meter.id,
+        key=meter.key,
+        event_type=meter.event_type,
+        aggregation=meter.aggregation,
+        property=meter.property,
+        created_at=meter.created_at,
+    )
+    return meter_created(new_id("evt"), data, SOURCE)
 
 
 async def list_meters(session: AsyncSession, after: str | None, limit: int) -> tuple[Sequence[Meter], str | None]:

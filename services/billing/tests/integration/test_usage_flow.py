@@ -8,8 +8,9 @@ from uuid import uuid4
 import httpx
 import pytest
 from billing.config import BillingSettings
+from contracts.billing import MeterCreatedEvent
 from contracts.envelope import encode_event
-from contracts.topics import USAGE_EVENTS, dlq_topic
+from contracts.topics import BILLING_EVENTS, USAGE_EVENTS, dlq_topic
 from contracts.usage import usage_recorded
 from tally_stack.testing import consume_all, eventually, produce
 
@@ -166,3 +167,19 @@ async def test_bad_queries_get_problem_details(billing_api: httpx.AsyncClient) -
     assert invalid.status_code == 422
     fields = {error["field"] for error in invalid.json()["errors"]}
     assert "body.key" in fields
+
+
+async def test_a_new_meter_is_announced_on_the_billing_topic(
+    billing_api: httpx.AsyncClient, billing_settings: BillingSettings
+) -> None:
+    calls, _ = await create_meters(billing_api, unique("api_call"))
+    meter = (await billing_api.get("/v1/meters", params={"limit": 200})).json()["data"]
+    [created] = [m for m in meter if m["key"] == calls]
+
+    async def announced() -> MeterCreatedEvent:
+        records = await consume_all(billing_settings.kafka_bootstrap_servers, BILLING_EVENTS)
+        [record] = [r for r in records if r.key == created["id"].encode()]
+        return MeterCreatedEvent.model_validate_json(record.value)
+
+    event = await eventually(announced)
+    assert (event.data.key, event.data.aggregation, event.subject) == (calls, "count", created["id"])
