@@ -3,6 +3,17 @@
 Data only: no business logic and no I/O.
 """
 
+from .api_keys import (
+    API_KEY_ISSUED,
+    API_KEY_REVOKED,
+    ApiKeyEvent,
+    ApiKeyIssued,
+    ApiKeyIssuedEvent,
+    ApiKeyRevoked,
+    ApiKeyRevokedEvent,
+    api_key_issued,
+    api_key_revoked,
+)
 from .billing import METER_CREATED, Aggregation, MeterCreated, MeterCreatedEvent, meter_created
 from .envelope import TRACEPARENT_HEADER, CloudEvent, ContractError, UtcDateTime, decode_event, encode_event
 from .registry import EVENT_TYPES, EventType, event_type
@@ -29,6 +40,8 @@ from .usage import (
 
 __all__ = [
     "ANALYTICS_ALERTS",
+    "API_KEY_ISSUED",
+    "API_KEY_REVOKED",
     "API_KEYS",
     "BILLING_EVENTS",
     "DLQ_PARTITIONS",
@@ -41,6 +54,11 @@ __all__ = [
     "USAGE_EVENTS",
     "USAGE_RECORDED",
     "Aggregation",
+    "ApiKeyEvent",
+    "ApiKeyIssued",
+    "ApiKeyIssuedEvent",
+    "ApiKeyRevoked",
+    "ApiKeyRevokedEvent",
     "CloudEvent",
     "ContractError",
     "EventType",
@@ -51,6 +69,8 @@ __all__ = [
     "UsageRecordedEvent",
     "UtcDateTime",
     "all_topic_names",
+    "api_key_issued",
+    "api_key_revoked",
     "decode_event",
     "dlq_topic",
     "encode_event",

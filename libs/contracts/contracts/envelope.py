@@ -88,10 +88,10 @@ def decode_event(raw: bytes, event_cls: type[EventT]) -> EventT:
     try:
         return event_cls.model_validate_json(raw)
     except ValidationError as exc:
-        raise ContractError(_reason(exc)) from exc
+        raise ContractError(error_reason(exc)) from exc
 
 
-def _reason(exc: ValidationError) -> str:
+def error_reason(exc: ValidationError) -> str:
     errors = exc.errors(include_url=False, include_context=False, include_input=False)
     parts = []
     for error in errors[:_MAX_REASON_ERRORS]:

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
+from .api_keys import API_KEY_ISSUED, API_KEY_REVOKED
 from .billing import METER_CREATED
-from .usage import USAGE_RECORDED
+from .usage import USAGE_BATCH_RECORDED, USAGE_RECORDED
 
 USAGE_EVENTS = "usage.events.v1"
 BILLING_EVENTS = "billing.events.v1"
@@ -38,7 +39,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         # Product backends may also produce here directly, outside Tally's services.
         producers=("usage-ingest",),
         consumers=("billing", "analytics"),
-        event_types=(USAGE_RECORDED,),
+        event_types=(USAGE_RECORDED, USAGE_BATCH_RECORDED),
     ),
     TopicSpec(
         name=BILLING_EVENTS,
@@ -68,7 +69,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         compacted=True,
         producers=("gateway",),
         consumers=("usage-ingest",),
-        event_types=(),
+        event_types=(API_KEY_ISSUED, API_KEY_REVOKED),
     ),
 )
 

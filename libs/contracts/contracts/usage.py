@@ -5,24 +5,42 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from .envelope import MAX_EVENT_ID_LENGTH, CloudEvent, UtcDateTime
+from .envelope import MAX_EVENT_ID_LENGTH, CloudEvent, ContractError, UtcDateTime, error_reason
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
+    "MAX_BATCH_EVENTS",
     "MAX_CUSTOMER_ID_LENGTH",
     "MAX_EVENT_ID_LENGTH",
     "MAX_PROPERTIES_BYTES",
+    "USAGE_BATCH_RECORDED",
     "USAGE_RECORDED",
     "Properties",
+    "UsageBatchRecorded",
+    "UsageBatchRecordedEvent",
+    "UsageItem",
+    "UsageMessage",
     "UsageRecorded",
     "UsageRecordedEvent",
+    "decode_usage",
     "usage_recorded",
 ]
 
 USAGE_RECORDED = "tally.usage.recorded"
+USAGE_BATCH_RECORDED = "tally.usage.batch_recorded"
+MAX_BATCH_EVENTS = 1000
 MAX_CUSTOMER_ID_LENGTH = 255
 MAX_PROPERTIES_BYTES = 8192
 EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$"
@@ -92,3 +110,49 @@ def usage_recorded(
             properties=dict(properties or {}),
         ),
     )
+
+
+class UsageItem(BaseModel):
+    """One usage event inside a batch; the batch names the customer once."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
+
+    event_id: str = Field(min_length=1, max_length=MAX_EVENT_ID_LENGTH)
+    """The sender's idempotency key: billing counts (customer, event_id) once."""
+    event_type: str = Field(pattern=EVENT_TYPE_PATTERN)
+    timestamp: UtcDateTime
+    properties: Properties = Field(default_factory=dict)
+
+
+class UsageBatchRecorded(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    customer_id: str = Field(min_length=1, max_length=MAX_CUSTOMER_ID_LENGTH)
+    events: list[UsageItem] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+    """In the order they were sent."""
+
+
+class UsageBatchRecordedEvent(CloudEvent[UsageBatchRecorded]):
+    """Several usage events of one customer in one message (what usage-ingest publishes). The envelope `id`
+    names the message; each event keeps its own `event_id`, the deduplication key. `time` is the receipt time."""
+
+    type: Literal["tally.usage.batch_recorded"]
+    subject: str
+
+    @model_validator(mode="after")
+    def _check_envelope(self) -> Self:
+        if self.subject != self.data.customer_id:
+            raise PydanticCustomError("subject_mismatch", "subject: must equal data.customer_id")
+        return self
+
+
+UsageMessage = Annotated[UsageRecordedEvent | UsageBatchRecordedEvent, Field(discriminator="type")]
+_USAGE_MESSAGE: TypeAdapter[UsageRecordedEvent | UsageBatchRecordedEvent] = TypeAdapter(UsageMessage)
+
+
+def decode_usage(raw: bytes) -> UsageRecordedEvent | UsageBatchRecordedEvent:
+    """Either kind of message on usage.events.v1; raises ContractError naming the failing fields."""
+    try:
+        return _USAGE_MESSAGE.validate_json(raw)
+    except ValidationError as exc:
+        raise ContractError(error_reason(exc)) from exc

@@ -14,6 +14,7 @@ from contracts import (
     event_type,
     topic,
 )
+from contracts.usage import USAGE_BATCH_RECORDED
 
 SERVICES = {"usage-ingest", "billing", "analytics", "assistant", "gateway"}
 DAY_MS = 24 * 60 * 60 * 1000
@@ -38,7 +39,7 @@ def test_the_four_topics_of_the_design() -> None:
     assert (billing.partitions, billing.retention_ms, billing.compacted) == (6, None, False)
     assert (alerts.partitions, alerts.compacted) == (3, False)
     assert (keys.partitions, keys.compacted) == (1, True)
-    assert [spec.key for spec in TOPICS][0] == "customer id"
+    assert usage.key == "customer id"
     assert billing.key.startswith("customer id")
     assert (alerts.key, keys.key) == ("rule id", "key id")
 
@@ -72,7 +73,8 @@ def test_every_event_type_a_topic_lists_is_registered() -> None:
 
 
 def test_registered_types() -> None:
-    assert set(EVENT_TYPES) == {USAGE_RECORDED, METER_CREATED}
+    assert {USAGE_RECORDED, USAGE_BATCH_RECORDED, METER_CREATED} <= set(EVENT_TYPES)
+    assert event_type(USAGE_BATCH_RECORDED).topic == USAGE_EVENTS
     assert event_type(USAGE_RECORDED).topic == USAGE_EVENTS
     assert event_type(METER_CREATED).topic == BILLING_EVENTS
 

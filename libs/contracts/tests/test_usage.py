@@ -14,6 +14,7 @@ from contracts import (
     encode_event,
     usage_recorded,
 )
+from contracts.usage import UsageBatchRecordedEvent, decode_usage
 from pydantic import ValidationError
 
 T0 = datetime(2024, 11, 12, 9, 30, tzinfo=UTC)
@@ -179,3 +180,46 @@ def test_type_must_be_usage_recorded() -> None:
 def test_data_refuses_unknown_fields() -> None:
     with pytest.raises(ContractError, match=r"^data\.quantity: Extra inputs are not permitted$"):
         decode(document(quantity=3))
+
+
+def _batch(**data: object) -> bytes:
+    body = {
+        "specversion": "1.0",
+        "id": "msg_1",
+        "source": "test",
+        "type": "tally.usage.batch_recorded",
+        "subject": "acme",
+        "time": "2026-11-01T12:00:00Z",
+        "data": {
+            "customer_id": "acme",
+            "events": [{"event_id": "e1", "event_type": "api_call", "timestamp": "2026-11-01T11:00:00Z"}],
+        }
+        | data,
+    }
+    return json.dumps(body).encode()
+
+
+def test_decode_usage_reads_both_kinds_of_message() -> None:
+    single = usage_recorded("e0", "acme", "api_call", datetime(2026, 11, 1, tzinfo=UTC), source="test")
+    assert isinstance(decode_usage(encode_event(single)), UsageRecordedEvent)
+    batch = decode_usage(_batch())
+    assert isinstance(batch, UsageBatchRecordedEvent)
+    assert [item.event_id for item in batch.data.events] == ["e1"]
+    assert batch.data.events[0].properties == {}
+
+
+def test_a_batch_must_name_its_customer_and_hold_one_to_a_thousand_events() -> None:
+    with pytest.raises(ContractError, match="subject"):
+        decode_usage(_batch(customer_id="globex"))
+    with pytest.raises(ContractError, match="events"):
+        decode_usage(_batch(events=[]))
+    item = {"event_id": "e", "event_type": "api_call", "timestamp": "2026-11-01T11:00:00Z"}
+    with pytest.raises(ContractError, match="events"):
+        decode_usage(_batch(events=[item] * 1001))
+    with pytest.raises(ContractError, match="properties"):
+        decode_usage(_batch(events=[item | {"properties": {"blob": "x" * 9000}}]))
+
+
+def test_an_unknown_type_is_refused() -> None:
+    with pytest.raises(ContractError, match="type"):
+        decode_usage(_batch().replace(b"tally.usage.batch_recorded", b"tally.usage.other"))

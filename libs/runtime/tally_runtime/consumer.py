@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
-from contracts.envelope import CloudEvent, ContractError, decode_event
+from contracts.envelope import ContractError
 from contracts.topics import dlq_topic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -24,7 +24,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from tally_runtime.kafka import FETCH_MAX_WAIT_MS, header_dict
 from tally_runtime.metrics import CONSUMER_LAG, EVENTS_CONSUMED
 
-E = TypeVar("E", bound=CloudEvent[Any])
+E = TypeVar("E")
 RETRY_DELAY_S = 1.0
 log = logging.getLogger(__name__)
 
@@ -41,18 +41,25 @@ class Rejected:
     reason: str
 
 
-# Writes the events in one transaction and returns how many were new (the rest were duplicates).
-BatchHandler = Callable[[Sequence[Delivered[E]]], Awaitable[int]]
+@dataclass(frozen=True)
+class Recorded:
+    events: int  # in the messages handled
+    new: int  # of those, not seen before (the rest were duplicates)
+
+
+# Writes the messages' events in one transaction.
+BatchHandler = Callable[[Sequence[Delivered[E]]], Awaitable[Recorded]]
 
 
 def split_batch(
-    records: Sequence[ConsumerRecord[bytes, bytes]], event_cls: type[E]
+    records: Sequence[ConsumerRecord[bytes, bytes]], decode: Callable[[bytes], E]
 ) -> tuple[list[Delivered[E]], list[Rejected]]:
+    """`decode` parses and validates one message, raising ContractError when it cannot."""
     delivered: list[Delivered[E]] = []
     rejected: list[Rejected] = []
     for record in records:
         try:
-            delivered.append(Delivered(decode_event(record.value or b"", event_cls), record))
+            delivered.append(Delivered(decode(record.value or b""), record))
         except ContractError as exc:
             rejected.append(Rejected(record, exc.reason))
     return delivered, rejected
@@ -99,15 +106,15 @@ def _record_lag(consumer: Any, records: Sequence[ConsumerRecord[bytes, bytes]], 
 async def _process(
     broker: KafkaBroker,
     group_id: str,
-    event_cls: type[E],
+    decode: Callable[[bytes], E],
     handle: BatchHandler[E],
     records: Sequence[ConsumerRecord[bytes, bytes]],
 ) -> None:
     tracer = trace.get_tracer("tally.consumer")
-    delivered, rejected = split_batch(records, event_cls)
+    delivered, rejected = split_batch(records, decode)
     spans = [_start_span(tracer, group_id, item.record) for item in delivered]
     try:
-        new = await handle(delivered)
+        recorded = await handle(delivered)
     except Exception as exc:
         for span in spans:
             span.record_exception(exc)
@@ -127,8 +134,8 @@ async def _process(
             headers=dlq_headers(item, group_id),
         )
     topic = records[0].topic
-    EVENTS_CONSUMED.labels(topic, group_id, "processed").inc(new)
-    EVENTS_CONSUMED.labels(topic, group_id, "duplicate").inc(len(delivered) - new)
+    EVENTS_CONSUMED.labels(topic, group_id, "processed").inc(recorded.new)
+    EVENTS_CONSUMED.labels(topic, group_id, "duplicate").inc(recorded.events - recorded.new)
     EVENTS_CONSUMED.labels(topic, group_id, "dlq").inc(len(rejected))
 
 
@@ -137,7 +144,7 @@ def subscribe_batch(
     *,
     topic: str,
     group_id: str,
-    event_cls: type[E],
+    decode: Callable[[bytes], E],
     handle: BatchHandler[E],
     max_records: int = 1000,
 ) -> None:
@@ -156,5 +163,5 @@ def subscribe_batch(
     )
     async def consume(msg: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord[bytes, bytes]] = msg.raw_message
-        await _process(broker, group_id, event_cls, handle, records)
+        await _process(broker, group_id, decode, handle, records)
         _record_lag(msg.consumer, records, group_id)

@@ -3,17 +3,19 @@
 from collections.abc import Callable, Sequence
 
 from contracts.topics import USAGE_EVENTS
-from contracts.usage import UsageRecordedEvent
+from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent, decode_usage
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
-from tally_runtime.consumer import Delivered, subscribe_batch
+from tally_runtime.consumer import Delivered, Recorded, subscribe_batch
 
 from billing.usage import service
 
 
 def subscribe(broker: KafkaBroker, new_session: Callable[[], AsyncSession], group_id: str) -> None:
-    async def record(batch: Sequence[Delivered[UsageRecordedEvent]]) -> int:
+    async def record(batch: Sequence[Delivered[UsageRecordedEvent | UsageBatchRecordedEvent]]) -> Recorded:
+        events = service.usage_rows([item.event for item in batch])
         async with new_session() as session, session.begin():
-            return await service.record_usage(session, [item.event for item in batch])
+            new = await service.record_usage(session, events)
+        return Recorded(events=len(events), new=new)
 
-    subscribe_batch(broker, topic=USAGE_EVENTS, group_id=group_id, event_cls=UsageRecordedEvent, handle=record)
+    subscribe_batch(broker, topic=USAGE_EVENTS, group_id=group_id, decode=decode_usage, handle=record)

@@ -23,16 +23,15 @@ async def lock_meter_set(session: AsyncSession, *, exclusive: bool) -> None:
 
 
 async def insert_new_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[RecordedUsage]:
-    """Insert the events not seen before and return just those."""
+    """Insert the events not seen before and return just those (SQLAlchemy pages large lists itself)."""
     if not rows:
         return []
     statement = (
         insert(UsageEvent)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["customer_id", "event_id"])
         .returning(UsageEvent.customer_id, UsageEvent.event_type, UsageEvent.occurred_at, UsageEvent.properties)
     )
-    result = await session.execute(statement)
+    result = await session.execute(statement, list(rows))
     return [RecordedUsage(*row) for row in result.all()]
 
 

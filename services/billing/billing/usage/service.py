@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from contracts.usage import UsageRecordedEvent
+from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.catalog import repository as catalog_repository
@@ -20,20 +21,36 @@ class UnknownMeter(Exception):
     pass
 
 
-async def record_usage(session: AsyncSession, events: Sequence[UsageRecordedEvent]) -> int:
-    """Record each event once and add the new ones to every matching meter's totals. Returns how many were new."""
-    rows = {
-        (e.data.customer_id, e.id): {
-            "customer_id": e.data.customer_id,
-            "event_id": e.id,
-            "event_type": e.data.event_type,
-            "occurred_at": e.data.timestamp,
-            "properties": e.data.properties,
-        }
-        for e in events
+def usage_rows(messages: Sequence[UsageRecordedEvent | UsageBatchRecordedEvent]) -> list[dict[str, Any]]:
+    """Every usage event the messages carry, as a usage_events row, in order (duplicates included)."""
+    rows: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, UsageRecordedEvent):
+            data = message.data
+            rows.append(_row(data.customer_id, message.id, data.event_type, data.timestamp, data.properties))
+        else:
+            customer = message.data.customer_id
+            rows += [_row(customer, e.event_id, e.event_type, e.timestamp, e.properties) for e in message.data.events]
+    return rows
+
+
+def _row(customer_id: str, event_id: str, event_type: str, at: datetime, properties: object) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "occurred_at": at,
+        "properties": properties,
     }
+
+
+async def record_usage(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Record each event once and add the new ones to every matching meter's totals. Returns how many were new."""
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        unique.setdefault((row["customer_id"], row["event_id"]), row)  # the first copy wins, as in the table
     await repository.lock_meter_set(session, exclusive=False)
-    new_events = await repository.insert_new_events(session, list(rows.values()))
+    new_events = await repository.insert_new_events(session, list(unique.values()))
     rules = await catalog_repository.meter_rules(session)
     await repository.add_daily_totals(session, daily_totals(rules, new_events))
     return len(new_events)

@@ -183,3 +183,36 @@ async def test_a_new_meter_is_announced_on_the_billing_topic(
 
     event = await eventually(announced)
     assert (event.data.key, event.data.aggregation, event.subject) == (calls, "count", created["id"])
+
+
+async def test_batch_messages_count_each_event_once(
+    billing_api: httpx.AsyncClient, billing_settings: BillingSettings
+) -> None:
+    event_type, customer = unique("api_call"), unique("acme")
+    _, tokens = await create_meters(billing_api, event_type)
+    items = [
+        {"event_id": "b1", "event_type": event_type, "timestamp": "2026-11-01T01:00:00Z", "properties": {"tokens": 1}},
+        {"event_id": "b2", "event_type": event_type, "timestamp": "2026-11-01T02:00:00Z", "properties": {"tokens": 2}},
+        {"event_id": "b1", "event_type": event_type, "timestamp": "2026-11-01T01:00:00Z", "properties": {"tokens": 1}},
+    ]
+    batch = {
+        "specversion": "1.0",
+        "id": unique("msg"),
+        "source": "test",
+        "type": "tally.usage.batch_recorded",
+        "subject": customer,
+        "time": "2026-11-01T03:00:00Z",
+        "data": {"customer_id": customer, "events": items},
+    }
+    resent_alone = usage("b2", customer, event_type, DAY1 + timedelta(hours=2), tokens=2)
+    single = usage("s1", customer, event_type, DAY1 + timedelta(hours=4), tokens=4)
+    await produce(
+        billing_settings.kafka_bootstrap_servers,
+        USAGE_EVENTS,
+        [(customer.encode(), json.dumps(batch).encode()), resent_alone, single],
+    )
+
+    async def counted_once() -> None:
+        assert (await report(billing_api, customer, tokens, DAY1, DAY1 + timedelta(days=1)))["total"] == 7
+
+    await eventually(counted_once)
