@@ -2,11 +2,11 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := libs/contracts libs/runtime deploy/local \
+PACKAGES := libs/contracts libs/runtime libs/tally-client deploy/local \
 	services/usage-ingest services/billing services/analytics services/assistant services/gateway
 STAMP := $(VENV)/.installed-stamp
 # Type-checked sources (each package's tests share module names, so they are linted by ruff only).
-SOURCES := libs/contracts/contracts libs/runtime/tally_runtime deploy/local/tally_stack \
+SOURCES := libs/contracts/contracts libs/runtime/tally_runtime libs/tally-client/tally_client deploy/local/tally_stack \
 	services/usage-ingest/usage_ingest services/billing/billing services/analytics/analytics \
 	services/assistant/assistant services/gateway/gateway bench
 

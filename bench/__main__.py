@@ -1,33 +1,64 @@
-"""`make bench`: measure, then print one table with figures and ratios against a baseline from the same run."""
+"""`make bench`: measure, then print one table with figures and ratios against baselines from the same run.
+
+Sections: `latency` (ingest to visible usage) and `ingest` (throughput); `python -m bench ingest` runs one."""
 
 import argparse
 import asyncio
 
+from bench.ingest import Row, measure_ingest
 from bench.latency import ingest_to_visible, kafka_round_trip, percentile
 from bench.stack import running_stack
 
-
-def row(name: str, samples: list[float], baseline: list[float] | None) -> str:
-    p50, p99 = percentile(samples, 0.5) * 1000, percentile(samples, 0.99) * 1000
-    ratio = f"{p50 / (percentile(baseline, 0.5) * 1000):.1f}x" if baseline else "1.0x"
-    return f"| {name:<44} | {len(samples):>7} | {p50:>8.1f} | {p99:>8.1f} | {ratio:>11} |"
+HEADER = (
+    "| section | benchmark | events/s | requests/s | p50 ms | p99 ms | vs baseline |\n|---|---|---:|---:|---:|---:|---|"
+)
 
 
-async def measure(samples: int) -> None:
+def fmt(value: float | None, digits: int = 0) -> str:
+    return "" if value is None else f"{value:,.{digits}f}"
+
+
+def line(section: str, row: Row, ratio: str) -> str:
+    figures = [fmt(row.events_per_s), fmt(row.requests_per_s), fmt(row.p50_ms, 1), fmt(row.p99_ms, 1)]
+    return f"| {section} | {row.name} | {' | '.join(figures)} | {ratio} |"
+
+
+async def latency_rows(samples: int) -> list[tuple[Row, str]]:
+    def as_row(name: str, seconds: list[float]) -> Row:
+        return Row(name, None, None, percentile(seconds, 0.5) * 1000, percentile(seconds, 0.99) * 1000)
+
     with running_stack() as stack:
-        baseline = await kafka_round_trip(stack, samples)
-        latency = await ingest_to_visible(stack, samples)
-    print("| benchmark                                    | samples | p50 (ms) | p99 (ms) | p50 vs base |")
-    print("|----------------------------------------------|---------|----------|----------|-------------|")
-    print(row("baseline: Kafka produce -> consume", baseline, None))
-    print(row("ingest POST -> usage visible on gateway", latency, baseline))
+        base = as_row("baseline: Kafka produce -> consume", await kafka_round_trip(stack, samples))
+        ours = as_row("ingest POST -> usage visible on the gateway", await ingest_to_visible(stack, samples))
+    assert base.p50_ms and ours.p50_ms
+    return [(base, "baseline"), (ours, f"p50 {ours.p50_ms / base.p50_ms:.1f}x")]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--samples", type=int, default=200)
-    asyncio.run(measure(parser.parse_args().samples))
+async def ingest_rows(requests: int) -> list[tuple[Row, str]]:
+    with running_stack() as stack:
+        rows = await measure_ingest(stack, requests)
+    ceiling, raw = rows[0].events_per_s or 1.0, rows[1].events_per_s or 1.0
+
+    def ratio(r: Row) -> str:
+        rate = r.events_per_s or 0.0
+        return f"{rate / ceiling:.0%} of ceiling, {rate / raw:.1f}x raw"
+
+    return [(rows[0], "ceiling"), (rows[1], "baseline")] + [(r, ratio(r)) for r in rows[2:]]
+
+
+async def main(sections: list[str], samples: int, requests: int) -> None:
+    printed = [HEADER]
+    if "latency" in sections:
+        printed += [line("latency", row, ratio) for row, ratio in await latency_rows(samples)]
+    if "ingest" in sections:
+        printed += [line("ingest", row, ratio) for row, ratio in await ingest_rows(requests)]
+    print("\n".join(printed))
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("sections", nargs="*", help="latency, ingest (default: both)")
+    parser.add_argument("--samples", type=int, default=200, help="latency samples")
+    parser.add_argument("--requests", type=int, default=1000, help="requests per ingest load")
+    args = parser.parse_args()
+    asyncio.run(main(args.sections or ["latency", "ingest"], args.samples, args.requests))

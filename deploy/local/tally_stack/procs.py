@@ -18,7 +18,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen there now (connections of a stopped server in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -27,23 +29,28 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-    """Ask `proc` to stop with `sig`, wait `timeout` seconds, then SIGKILL it (and its process group
-    when it leads one of its own). Touches nothing but that PID and its group."""
+    """Ask `proc` to stop with `sig`, wait `timeout` seconds, then SIGKILL it. When it leads a process group of
+    its own (we started it with start_new_session), the whole group gets each signal, so the processes it spawned
+    (uvicorn's workers, say) stop with it. Touches nothing but that PID and its group."""
     if proc.poll() is not None:
         return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, sig)
+    group = os.getpgid(proc.pid) == proc.pid
+    send_signal(proc, sig, group=group)
     try:
         proc.wait(timeout)
-        return
     except subprocess.TimeoutExpired:
-        pass
+        send_signal(proc, signal.SIGKILL, group=group)
+        proc.wait(timeout)
+    if group:
+        send_signal(proc, signal.SIGKILL, group=True)  # any member that outlived its leader
+
+
+def send_signal(proc: subprocess.Popen[bytes], sig: int, *, group: bool) -> None:
     with contextlib.suppress(ProcessLookupError):
-        if os.getpgid(proc.pid) == proc.pid:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if group:
+            os.killpg(proc.pid, sig)
         else:
-            proc.kill()
-    proc.wait(timeout)
+            os.kill(proc.pid, sig)
 
 
 def log_tail(path: Path, lines: int = 30) -> str:

@@ -43,7 +43,7 @@ SERVICES: tuple[Service, ...] = (
     Service("billing", "billing", 8002, 9002, "billing"),
     Service("analytics", "analytics", 8003, None, "analytics"),
     Service("assistant", "assistant", 8004, None, "assistant"),
-    Service("gateway", "gateway", 8000, None, "gateway"),
+    Service("gateway", "gateway", 8000, 9000, "gateway"),
 )
 
 SCHEMAS: tuple[str, ...] = tuple(s.schema for s in SERVICES if s.schema is not None)

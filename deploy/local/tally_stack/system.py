@@ -1,6 +1,7 @@
 """pytest plugin: the whole system as real processes (every api and worker) on ports of its own."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from tally_stack.procs import free_port, log_tail, stop_process
+from tally_stack.procs import free_port, log_tail, send_signal, stop_process
 from tally_stack.services import SERVICES, Service, service_env
 from tally_stack.stack import Stack
 from tally_stack.testing import Infra, own_database
@@ -42,13 +43,17 @@ class System:
         env = os.environ | service_env(service, self.stack, self.services) | self.extra_env
         log = (self.logs / f"{name}.{role}.log").open("ab")
         self.procs[f"{name}.{role}"] = subprocess.Popen(
-            [sys.executable, "-m", service.package, role], env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", service.package, role],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: a kill reaches the processes it spawns too
         )
 
     def kill(self, name: str, role: str) -> None:
         """SIGKILL: no shutdown hooks, no last commit."""
         proc = self.procs.pop(f"{name}.{role}")
-        proc.kill()
+        send_signal(proc, signal.SIGKILL, group=True)
         proc.wait()
 
     def wait_ready(self, name: str, role: str) -> None:
@@ -71,10 +76,10 @@ class System:
 def system(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A database of its own, so in-process workers of other tests cannot do the system's work for it."""
     with own_database(infra.admin_url, f"tally_e2e_{os.getpid()}", infra.passwords) as database_urls:
-        yield from _run_system(infra, database_urls, tmp_path_factory.mktemp("e2e-logs"))
+        yield from run_system(infra, database_urls, tmp_path_factory.mktemp("e2e-logs"))
 
 
-def _run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Iterator[System]:
+def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Iterator[System]:
     services = tuple(
         replace(s, api_port=free_port(), worker_port=free_port() if s.worker_port else None) for s in SERVICES
     )

@@ -24,7 +24,7 @@ def test_registry() -> None:
         ("billing", "billing", 8002, 9002, "billing"),
         ("analytics", "analytics", 8003, None, "analytics"),
         ("assistant", "assistant", 8004, None, "assistant"),
-        ("gateway", "gateway", 8000, None, "gateway"),
+        ("gateway", "gateway", 8000, 9000, "gateway"),
     ]
     ports = [p for s in SERVICES for p in (s.api_port, s.worker_port) if p is not None]
     assert len(ports) == len(set(ports))
@@ -63,6 +63,7 @@ def test_gateway_env_names_its_upstreams(stack: Stack) -> None:
     env = service_env(get_service("gateway"), stack)
     assert env["GATEWAY_DATABASE_URL"] == stack.database_urls["gateway"]
     assert env["GATEWAY_API_PORT"] == "8000"
+    assert env["GATEWAY_WORKER_PORT"] == "9000"
     assert {key: value for key, value in env.items() if key.endswith("_URL") and "DATABASE" not in key} == {
         "GATEWAY_BILLING_URL": "http://127.0.0.1:8002",
         "GATEWAY_INGEST_URL": "http://127.0.0.1:8001",
@@ -86,6 +87,7 @@ def test_process_table(stack: Stack) -> None:
         "analytics.api",
         "assistant.api",
         "gateway.api",
+        "gateway.worker",
         "demo",
     ]
     assert table[-1] == ProcessSpec(

@@ -40,9 +40,9 @@ from .usage import (
 
 __all__ = [
     "ANALYTICS_ALERTS",
+    "API_KEYS",
     "API_KEY_ISSUED",
     "API_KEY_REVOKED",
-    "API_KEYS",
     "BILLING_EVENTS",
     "DLQ_PARTITIONS",
     "EVENT_TYPES",

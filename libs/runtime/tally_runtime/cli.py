@@ -1,15 +1,26 @@
 """`python -m <service> api|worker`: the two processes every service image runs."""
 
 import argparse
+import os
 from collections.abc import Callable
 
+import uvicorn
 from fastapi import FastAPI
 from faststream.asgi import AsgiFastStream
+from uvicorn.importer import import_from_string
 
 from tally_runtime.logs import configure_logging
 from tally_runtime.settings import ServiceSettings
 from tally_runtime.tracing import configure_tracing
 from tally_runtime.worker import serve
+
+_FACTORY = "TALLY_API_FACTORY"
+_PROCESS = "TALLY_PROCESS_NAME"
+
+
+def _observe(process_name: str, settings: ServiceSettings) -> None:
+    configure_logging(process_name, settings.log_level)
+    configure_tracing(process_name.split(".", maxsplit=1)[0], settings.otlp_endpoint)
 
 
 def run_service(
@@ -24,9 +35,29 @@ def run_service(
     parser = argparse.ArgumentParser(prog=f"python -m {name}")
     parser.add_argument("process", choices=choices)
     process = parser.parse_args(argv).process
-    configure_logging(f"{name}.{process}", settings.log_level)
-    configure_tracing(name, settings.otlp_endpoint)
-    if process == "api":
-        serve(api(), settings.api_host, settings.api_port)
-    elif worker is not None:
+    _observe(f"{name}.{process}", settings)
+    if process == "worker" and worker is not None:
         serve(worker(), settings.api_host, settings.worker_port)
+    elif settings.api_workers == 1:
+        serve(api(), settings.api_host, settings.api_port)
+    else:
+        # Several processes share the port; each builds its app through `api_process`.
+        os.environ[_FACTORY] = f"{api.__module__}:{api.__name__}"
+        os.environ[_PROCESS] = f"{name}.api"
+        uvicorn.run(
+            "tally_runtime.cli:api_process",
+            factory=True,
+            host=settings.api_host,
+            port=settings.api_port,
+            workers=settings.api_workers,
+            log_config=None,
+            access_log=False,
+        )
+
+
+def api_process() -> FastAPI:
+    """The app of one of several api processes (uvicorn imports this in each)."""
+    factory: Callable[[], FastAPI] = import_from_string(os.environ[_FACTORY])
+    app = factory()
+    _observe(os.environ[_PROCESS], app.state.settings)
+    return app

@@ -40,7 +40,7 @@ def create_api(
     app = FastAPI(title=title, lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(HttpMetricsMiddleware)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -7,7 +7,14 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import propagate
 
 # Tansu cannot do the idempotent producer; correctness lives in the consumers' deduplication.
-PRODUCER_OPTIONS = {"acks": "all", "enable_idempotence": False, "linger_ms": 5, "request_timeout_ms": 10_000}
+# A record holds up to one request's events of one customer: 1 MiB of input, a little more once enveloped.
+PRODUCER_OPTIONS = {
+    "acks": "all",
+    "enable_idempotence": False,
+    "linger_ms": 5,
+    "request_timeout_ms": 10_000,
+    "max_request_size": 4 * 1024 * 1024,
+}
 # A waiting fetch is not woken by new data on Tansu: latency equals fetch_max_wait_ms.
 FETCH_MAX_WAIT_MS = 20
 

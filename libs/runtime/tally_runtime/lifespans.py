@@ -71,4 +71,6 @@ def database_readiness(database: Database) -> Mapping[str, ReadinessCheck]:
 
 def database_api(title: str, database: Database) -> FastAPI:
     """The api app of a service whose only start-up dependency is its own schema."""
-    return create_api(title, lifespan=database_lifespan(database), readiness=lambda _: database_readiness(database))
+    app = create_api(title, lifespan=database_lifespan(database), readiness=lambda _: database_readiness(database))
+    app.state.settings = database.settings
+    return app

@@ -13,7 +13,7 @@ HTTP_LATENCY = Histogram(
 )
 EVENTS_CONSUMED = Counter(
     "tally_events_consumed_total",
-    "Kafka messages consumed, by outcome: processed, duplicate or dlq",
+    "Kafka messages consumed, by outcome: processed, duplicate, dlq or skipped (key ring)",
     ["topic", "group", "outcome"],
 )
 CONSUMER_LAG = Gauge(

@@ -30,7 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tally_runtime.kafka import create_producer, header_dict, trace_headers
 
 log = logging.getLogger(__name__)
-RELAY_LOCK = 7_361_043  # one relay at a time per schema keeps each key's events in order
+# One relay at a time per schema keeps each key's events in order: the lock is (RELAY_LOCK, hashtext(schema)), so
+# services sharing a database do not wait for each other's relays.
+RELAY_LOCK = 7_361_043
 BATCH = 500
 
 
@@ -55,7 +57,8 @@ async def enqueue(session: AsyncSession, outbox: Table, topic: str, key: str, ev
 
 async def relay_once(session: AsyncSession, outbox: Table, producer: AIOKafkaProducer) -> int:
     """Publish the oldest pending events and delete them; returns how many. The caller commits."""
-    locked = await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK)))
+    lock = func.pg_try_advisory_xact_lock(RELAY_LOCK, func.hashtext(outbox.schema or ""))
+    locked = await session.scalar(select(lock))
     if not locked:
         return 0
     rows: Sequence[Any] = (await session.execute(select(outbox).order_by(outbox.c.id).limit(BATCH))).all()

@@ -18,6 +18,7 @@ class ServiceSettings(BaseSettings):
     otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = 1
     worker_port: int = 9000
 
 

@@ -6,8 +6,13 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 
-def configure_tracing(service: str, otlp_endpoint: str | None, extra: SpanProcessor | None = None) -> TracerProvider:
-    """Install the global tracer provider. `extra` lets tests attach an in-memory exporter."""
+def configure_tracing(
+    service: str, otlp_endpoint: str | None, extra: SpanProcessor | None = None
+) -> TracerProvider | None:
+    """Record spans when they go somewhere: an OTLP endpoint, or `extra` (tests attach an in-memory exporter).
+    Otherwise tracing stays a no-op, though trace context still flows through headers and into the logs."""
+    if otlp_endpoint is None and extra is None:
+        return None
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         provider = current

@@ -7,6 +7,7 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from tally_runtime.http import create_api
 from tally_runtime.lifespans import Database, database_lifespan, database_readiness
 
+from gateway.api_keys.api import router as api_keys_router
 from gateway.config import GatewaySettings, get_settings
 from gateway.db import MIGRATIONS, SCHEMA
 from gateway.proxy.api import router as proxy_router
@@ -26,5 +27,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = create_api("Tally gateway", lifespan=lifespan, readiness=lambda _: database_readiness(database))
     app.state.settings = settings
+    app.include_router(api_keys_router)
     app.include_router(proxy_router)
     return app

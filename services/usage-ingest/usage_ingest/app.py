@@ -7,7 +7,9 @@ from tally_runtime.http import create_api
 from tally_runtime.kafka import broker_ready, create_producer
 
 from usage_ingest.config import IngestSettings, get_settings
+from usage_ingest.events.admission import Admission
 from usage_ingest.events.api import router as events_router
+from usage_ingest.keys.keyring import KeyRing
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -19,15 +21,25 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         await producer.start()
         app.state.producer = producer
         try:
-            yield
+            key_ring = KeyRing(settings.kafka_bootstrap_servers)
+            await key_ring.start()
+            app.state.key_ring = key_ring
+            try:
+                yield
+            finally:
+                await key_ring.stop()
         finally:
             await producer.stop()
 
     app = create_api(
         "Tally usage-ingest",
         lifespan=lifespan,
-        readiness=lambda app: {"broker": lambda: broker_ready(app.state.producer, USAGE_EVENTS)},
+        readiness=lambda app: {
+            "broker": lambda: broker_ready(app.state.producer, USAGE_EVENTS),
+            "api_keys": app.state.key_ring.ready,
+        },
     )
     app.state.settings = settings
+    app.state.admission = Admission(settings.max_in_flight)
     app.include_router(events_router)
     return app

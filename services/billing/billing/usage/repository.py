@@ -5,11 +5,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Date, Numeric, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.usage.aggregation import MeterRule, RecordedUsage, TotalKey
+from billing.usage.aggregation import MeterRule, TotalKey
 from billing.usage.models import MeterDailyTotal, UsageEvent
 
 # Recording usage holds this shared and creating a meter holds it exclusively, so every event is counted by
@@ -22,17 +23,30 @@ async def lock_meter_set(session: AsyncSession, *, exclusive: bool) -> None:
     await session.execute(text(f"SELECT {lock}(:key)"), {"key": METER_SET_LOCK})
 
 
-async def insert_new_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[RecordedUsage]:
-    """Insert the events not seen before and return just those (SQLAlchemy pages large lists itself)."""
+# One statement, whole arrays as parameters: far faster than a VALUES row per event, and no parameter limit.
+_INSERT_NEW = """
+INSERT INTO usage_events (customer_id, event_id, event_type, occurred_at, properties)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+ON CONFLICT (customer_id, event_id) DO NOTHING
+RETURNING customer_id, event_id
+"""
+
+
+async def insert_new_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
+    """Insert the events not seen before; returns the (customer_id, event_id) of just those."""
     if not rows:
-        return []
-    statement = (
-        insert(UsageEvent)
-        .on_conflict_do_nothing(index_elements=["customer_id", "event_id"])
-        .returning(UsageEvent.customer_id, UsageEvent.event_type, UsageEvent.occurred_at, UsageEvent.properties)
+        return set()
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None, "asyncpg connection expected"
+    columns = (
+        [row["customer_id"] for row in rows],
+        [row["event_id"] for row in rows],
+        [row["event_type"] for row in rows],
+        [row["occurred_at"] for row in rows],
+        [orjson.dumps(row["properties"]).decode() for row in rows],
     )
-    result = await session.execute(statement, list(rows))
-    return [RecordedUsage(*row) for row in result.all()]
+    inserted = await driver.fetch(_INSERT_NEW, *columns)
+    return {(record[0], record[1]) for record in inserted}
 
 
 async def add_daily_totals(session: AsyncSession, totals: Mapping[TotalKey, Decimal]) -> None:

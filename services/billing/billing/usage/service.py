@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.catalog import repository as catalog_repository
 from billing.usage import repository
-from billing.usage.aggregation import MeterRule, daily_totals
+from billing.usage.aggregation import MeterRule, RecordedUsage, daily_totals
 from billing.usage.schemas import DailyValue, UsageReport
 from billing.usage.window import split_window
 
@@ -50,7 +50,12 @@ async def record_usage(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     for row in rows:
         unique.setdefault((row["customer_id"], row["event_id"]), row)  # the first copy wins, as in the table
     await repository.lock_meter_set(session, exclusive=False)
-    new_events = await repository.insert_new_events(session, list(unique.values()))
+    new_keys = await repository.insert_new_events(session, list(unique.values()))
+    new_events = [
+        RecordedUsage(row["customer_id"], row["event_type"], row["occurred_at"], row["properties"])
+        for key, row in unique.items()
+        if key in new_keys
+    ]
     rules = await catalog_repository.meter_rules(session)
     await repository.add_daily_totals(session, daily_totals(rules, new_events))
     return len(new_events)

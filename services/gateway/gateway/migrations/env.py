@@ -1,4 +1,5 @@
-from gateway.db import metadata
+from gateway.db import import_models, metadata
 from tally_runtime.migrations import run_migrations
 
+import_models()
 run_migrations("gateway", metadata)

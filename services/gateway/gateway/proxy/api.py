@@ -1,11 +1,12 @@
-"""Public routes the gateway forwards, after authenticating the caller."""
+"""Public routes the gateway forwards, after authenticating the caller: `read` for reads, `admin` to change the
+catalog, `ingest` to send usage."""
 
 from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
-from tally_runtime.auth import require_bootstrap_key
 
+from gateway.auth import require_scope
 from gateway.config import GatewaySettings
 from gateway.proxy.forward import forward
 
@@ -23,18 +24,24 @@ def client(request: Request) -> httpx.AsyncClient:
     return upstream
 
 
-router = APIRouter(dependencies=[Depends(require_bootstrap_key)])
+router = APIRouter()
 ClientDep = Annotated[httpx.AsyncClient, Depends(client)]
+READ = [Depends(require_scope("read"))]
 
 
-@router.api_route("/v1/meters", methods=["GET", "POST"], tags=["catalog"])
-@router.api_route("/v1/meters/{meter_id}", methods=["GET"], tags=["catalog"])
-@router.get("/v1/customers/{customer_id}/usage", tags=["usage"])
-async def to_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
+@router.get("/v1/meters", tags=["catalog"], dependencies=READ)
+@router.get("/v1/meters/{meter_id}", tags=["catalog"], dependencies=READ)
+@router.get("/v1/customers/{customer_id}/usage", tags=["usage"], dependencies=READ)
+async def read_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 
 
-@router.post("/v1/events", tags=["usage"])
-@router.post("/v1/events/batch", tags=["usage"])
+@router.post("/v1/meters", tags=["catalog"], dependencies=[Depends(require_scope("admin"))])
+async def manage_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
+    return await forward(request, http, settings.billing_url, "billing")
+
+
+@router.post("/v1/events", tags=["usage"], dependencies=[Depends(require_scope("ingest"))])
+@router.post("/v1/events/batch", tags=["usage"], dependencies=[Depends(require_scope("ingest"))])
 async def to_ingest(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.ingest_url, "usage-ingest")

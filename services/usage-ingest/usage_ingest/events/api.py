@@ -1,18 +1,29 @@
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
-from contracts.usage import UsageRecordedEvent
 from fastapi import APIRouter, Depends, Request
-from tally_runtime.auth import require_bootstrap_key
 from tally_runtime.problems import Problem
 
 from usage_ingest.config import IngestSettings
 from usage_ingest.events import publisher
-from usage_ingest.events.schemas import Accepted, UsageBatchIn, UsageEventIn
-from usage_ingest.events.service import InvalidEvents, TimeBounds, to_events
+from usage_ingest.events.admission import Admission, Overloaded
+from usage_ingest.events.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
+from usage_ingest.events.parsing import (
+    CLOUDEVENT,
+    CLOUDEVENT_BATCH,
+    JSON,
+    IncomingEvent,
+    InvalidEvents,
+    UnsupportedMediaType,
+    parse,
+)
+from usage_ingest.events.schemas import Accepted, CloudEventIn, UsageBatchIn, UsageEventIn, Validated
+from usage_ingest.events.service import TimeBounds, check_timestamps, to_records
+from usage_ingest.keys.auth import require_scope
 
-RETRY_AFTER_S = "5"
+RETRY_AFTER_BROKER_S = "5"
+RETRY_AFTER_BUSY_S = "1"
 
 
 def app_settings(request: Request) -> IngestSettings:
@@ -21,35 +32,69 @@ def app_settings(request: Request) -> IngestSettings:
 
 
 SettingsDep = Annotated[IngestSettings, Depends(app_settings)]
+router = APIRouter(prefix="/v1/events", tags=["usage"], dependencies=[Depends(require_scope("ingest"))])
 
 
-router = APIRouter(prefix="/v1/events", tags=["usage"], dependencies=[Depends(require_bootstrap_key)])
+def _body_doc(*shapes: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """Document the bodies these routes read themselves (raw, to validate in one pass and bound their size)."""
+    return {"requestBody": {"required": True, "content": {kind: {"schema": schema} for kind, schema in shapes}}}
 
 
-async def accept(request: Request, inputs: list[UsageEventIn], settings: IngestSettings, field_prefix: str) -> Accepted:
-    bounds = TimeBounds(timedelta(days=settings.max_event_age_days), timedelta(minutes=settings.max_future_minutes))
+SINGLE = _body_doc((JSON, UsageEventIn.model_json_schema()), (CLOUDEVENT, CloudEventIn.model_json_schema()))
+BATCH = _body_doc(
+    (JSON, UsageBatchIn.model_json_schema()),
+    (CLOUDEVENT_BATCH, {"type": "array", "items": CloudEventIn.model_json_schema(), "maxItems": 1000}),
+)
+
+
+async def validated(request: Request, settings: IngestSettings, *, batch: bool) -> list[IncomingEvent]:
+    """Every event of the request, valid; or a problem naming each bad field (and nothing is published)."""
     try:
-        events: list[UsageRecordedEvent] = to_events(inputs, datetime.now(UTC), bounds, settings.source)
+        body = await read_body(request, settings.max_body_bytes)
+        events = parse(body, request.headers.get("content-type"), batch=batch)
+        bounds = TimeBounds(timedelta(days=settings.max_event_age_days), timedelta(minutes=settings.max_future_minutes))
+        check_timestamps(events, datetime.now(UTC), bounds)
+    except BodyTooLarge:
+        raise Problem(413, f"The body is larger than {settings.max_body_bytes} bytes (decompressed).") from None
+    except BadEncoding as exc:
+        raise Problem(400, str(exc)) from None
+    except (UnsupportedEncoding, UnsupportedMediaType) as exc:
+        raise Problem(415, str(exc)) from None
     except InvalidEvents as exc:
-        errors = [{"field": field_prefix.format(e.index) + e.field, "reason": e.reason} for e in exc.errors]
-        raise Problem(422, "Some events are invalid; none were accepted.", errors=errors) from None
-    producer: AIOKafkaProducer = request.app.state.producer
+        raise Problem(422, "Some events are invalid; none were accepted.", errors=exc.errors) from None
+    return events
+
+
+async def accept(request: Request, settings: IngestSettings, *, batch: bool) -> Accepted:
+    admission: Admission = request.app.state.admission
     try:
-        await publisher.publish(producer, events, settings.publish_timeout_s)
+        with admission.admit():
+            events = await validated(request, settings, batch=batch)
+            records = to_records(events, datetime.now(UTC), settings.source)
+            producer: AIOKafkaProducer = request.app.state.producer
+            await publisher.publish(producer, records, settings.publish_timeout_s)
+    except Overloaded:
+        busy = {"Retry-After": RETRY_AFTER_BUSY_S}
+        raise Problem(429, "Too many requests in flight; retry shortly.", headers=busy) from None
     except publisher.PublishFailed:
-        raise Problem(
-            503,
-            "The event log is unavailable; retry the same request.",
-            headers={"Retry-After": RETRY_AFTER_S},
-        ) from None
+        unavailable = {"Retry-After": RETRY_AFTER_BROKER_S}
+        raise Problem(503, "The event log is unavailable; retry the same request.", headers=unavailable) from None
     return Accepted(accepted=len(events))
 
 
-@router.post("", status_code=202)
-async def post_event(request: Request, event: UsageEventIn, settings: SettingsDep) -> Accepted:
-    return await accept(request, [event], settings, "body.")
+@router.post("", status_code=202, openapi_extra=SINGLE)
+async def post_event(request: Request, settings: SettingsDep) -> Accepted:
+    """One usage event; 202 once the broker has it."""
+    return await accept(request, settings, batch=False)
 
 
-@router.post("/batch", status_code=202)
-async def post_batch(request: Request, batch: UsageBatchIn, settings: SettingsDep) -> Accepted:
-    return await accept(request, batch.events, settings, "body.events.{}.")
+@router.post("/batch", status_code=202, openapi_extra=BATCH)
+async def post_batch(request: Request, settings: SettingsDep) -> Accepted:
+    """Up to 1,000 events or 1 MiB; all are accepted, or none."""
+    return await accept(request, settings, batch=True)
+
+
+@router.post("/validate", openapi_extra=BATCH)
+async def validate_batch(request: Request, settings: SettingsDep) -> Validated:
+    """Check a batch exactly as /batch would, without sending it anywhere."""
+    return Validated(valid=len(await validated(request, settings, batch=True)))

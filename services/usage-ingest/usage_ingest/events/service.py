@@ -1,12 +1,15 @@
-"""Turning accepted input into usage.recorded events: all of a request's events, or none."""
+"""Pure: accepted events into usage.events.v1 records, one per customer, in the order they were sent."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from contracts.usage import UsageRecordedEvent, usage_recorded
+import orjson
+from contracts.usage import USAGE_BATCH_RECORDED
+from tally_runtime.ids import new_id
 
-from usage_ingest.events.schemas import UsageEventIn
+from usage_ingest.events.parsing import IncomingEvent, InvalidEvents
 
 
 @dataclass(frozen=True)
@@ -15,17 +18,11 @@ class TimeBounds:
     max_ahead: timedelta
 
 
-@dataclass(frozen=True)
-class EventError:
-    index: int
-    field: str
-    reason: str
-
-
-class InvalidEvents(Exception):
-    def __init__(self, errors: list[EventError]) -> None:
-        super().__init__(f"{len(errors)} invalid events")
-        self.errors = errors
+@dataclass(frozen=True, slots=True)
+class Record:
+    key: bytes  # the customer id: one partition per customer keeps its events in order
+    value: bytes  # a tally.usage.batch_recorded CloudEvent
+    events: int
 
 
 def timestamp_error(timestamp: datetime, received_at: datetime, bounds: TimeBounds) -> str | None:
@@ -38,21 +35,49 @@ def timestamp_error(timestamp: datetime, received_at: datetime, bounds: TimeBoun
     return None
 
 
-def to_events(
-    inputs: Sequence[UsageEventIn], received_at: datetime, bounds: TimeBounds, source: str
-) -> list[UsageRecordedEvent]:
-    events: list[UsageRecordedEvent] = []
-    errors: list[EventError] = []
-    for index, item in enumerate(inputs):
-        timestamp = item.timestamp or received_at
-        reason = timestamp_error(timestamp, received_at, bounds)
-        if reason:
-            errors.append(EventError(index, "timestamp", reason))
-            continue
-        utc = timestamp.astimezone(UTC)
-        events.append(
-            usage_recorded(item.id, item.customer_id, item.type, utc, properties=item.properties, source=source)
-        )
+def check_timestamps(events: Sequence[IncomingEvent], received_at: datetime, bounds: TimeBounds) -> None:
+    errors = [
+        {"field": event.field + event.time_field, "reason": reason}
+        for event in events
+        if event.timestamp is not None and (reason := timestamp_error(event.timestamp, received_at, bounds))
+    ]
     if errors:
         raise InvalidEvents(errors)
-    return events
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def to_records(events: Sequence[IncomingEvent], received_at: datetime, source: str) -> list[Record]:
+    """One record per customer; events without a timestamp get the receipt time."""
+    received = iso_utc(received_at)
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_customer.setdefault(event.customer_id, []).append(
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "timestamp": iso_utc(event.timestamp) if event.timestamp else received,
+                "properties": event.properties,
+            }
+        )
+    return [
+        Record(customer.encode(), _batch_message(customer, items, received, source), len(items))
+        for customer, items in by_customer.items()
+    ]
+
+
+def _batch_message(customer: str, items: list[dict[str, Any]], received: str, source: str) -> bytes:
+    return orjson.dumps(
+        {
+            "specversion": "1.0",
+            "id": new_id("msg"),
+            "source": source,
+            "type": USAGE_BATCH_RECORDED,
+            "subject": customer,
+            "time": received,
+            "datacontenttype": "application/json",
+            "data": {"customer_id": customer, "events": items},
+        }
+    )

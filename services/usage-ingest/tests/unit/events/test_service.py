@@ -1,44 +1,52 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from contracts.usage import USAGE_RECORDED
-from usage_ingest.events.schemas import UsageEventIn
-from usage_ingest.events.service import InvalidEvents, TimeBounds, to_events
+from contracts.usage import UsageBatchRecordedEvent, decode_usage
+from usage_ingest.events.parsing import IncomingEvent, InvalidEvents
+from usage_ingest.events.service import TimeBounds, check_timestamps, to_records
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 BOUNDS = TimeBounds(max_age=timedelta(days=35), max_ahead=timedelta(minutes=5))
 
 
-def item(event_id: str, timestamp: datetime | None) -> UsageEventIn:
-    return UsageEventIn(id=event_id, customer_id="acme-42", type="api_call", timestamp=timestamp, properties={"n": 1})
+def incoming(event_id: str, customer: str = "acme-42", timestamp: datetime | None = None) -> IncomingEvent:
+    return IncomingEvent(event_id, customer, "api_call", timestamp, {"n": 1}, f"body.events.{event_id}.", "timestamp")
 
 
-def test_events_carry_the_input_and_default_to_receipt_time() -> None:
-    events = to_events([item("a", None), item("b", NOW - timedelta(days=1))], NOW, BOUNDS, "test")
-    assert [e.id for e in events] == ["a", "b"]
-    assert events[0].data.timestamp == NOW
-    assert events[0].type == USAGE_RECORDED
-    assert events[0].subject == "acme-42"
-    assert events[1].data.properties == {"n": 1}
+def test_one_record_per_customer_in_sending_order_that_the_contract_accepts() -> None:
+    events = [incoming("a"), incoming("b", "globex"), incoming("c", timestamp=NOW - timedelta(hours=1))]
+    records = to_records(events, NOW, "test")
+    assert [(r.key, r.events) for r in records] == [(b"acme-42", 2), (b"globex", 1)]
+    message = decode_usage(records[0].value)
+    assert isinstance(message, UsageBatchRecordedEvent)
+    assert message.subject == "acme-42"
+    assert [e.event_id for e in message.data.events] == ["a", "c"]
+    assert message.data.events[0].timestamp == NOW  # defaulted to the receipt time
+    assert message.data.events[1].timestamp == NOW - timedelta(hours=1)
+    assert message.data.events[1].properties == {"n": 1}
 
 
-def test_out_of_bounds_timestamps_refuse_the_whole_batch_and_name_each_index() -> None:
-    inputs = [
-        item("ok", NOW),
-        item("old", NOW - timedelta(days=36)),
-        item("future", NOW + timedelta(minutes=6)),
-        item("naive", datetime(2026, 11, 21, 11, 0)),
+def test_messages_have_distinct_ids() -> None:
+    first, second = to_records([incoming("a")], NOW, "t"), to_records([incoming("a")], NOW, "t")
+    assert decode_usage(first[0].value).id != decode_usage(second[0].value).id
+
+
+def test_out_of_bounds_timestamps_name_each_event() -> None:
+    events = [
+        incoming("0", timestamp=NOW),
+        incoming("1", timestamp=NOW - timedelta(days=36)),
+        incoming("2", timestamp=NOW + timedelta(minutes=6)),
+        incoming("3", timestamp=datetime(2026, 11, 21, 11, 0)),
     ]
     with pytest.raises(InvalidEvents) as caught:
-        to_events(inputs, NOW, BOUNDS, "test")
-    assert [(e.index, e.field) for e in caught.value.errors] == [(1, "timestamp"), (2, "timestamp"), (3, "timestamp")]
-    assert "older than 35 days" in caught.value.errors[0].reason
-    assert "minutes ahead" in caught.value.errors[1].reason
-    assert "time zone" in caught.value.errors[2].reason
+        check_timestamps(events, NOW, BOUNDS)
+    assert caught.value.errors == [
+        {"field": "body.events.1.timestamp", "reason": "older than 35 days"},
+        {"field": "body.events.2.timestamp", "reason": "more than 5 minutes ahead"},
+        {"field": "body.events.3.timestamp", "reason": "must include a time zone, e.g. 2026-11-01T12:00:00Z"},
+    ]
 
 
 def test_bounds_are_inclusive() -> None:
-    events = to_events(
-        [item("edge-old", NOW - timedelta(days=35)), item("edge-new", NOW + timedelta(minutes=5))], NOW, BOUNDS, "test"
-    )
-    assert len(events) == 2
+    edges = [incoming("old", timestamp=NOW - timedelta(days=35)), incoming("new", timestamp=NOW + timedelta(minutes=5))]
+    check_timestamps(edges, NOW, BOUNDS)

@@ -1,0 +1,130 @@
+"""Ingest throughput: events/s and latency at batch sizes 1 and 100, against two baselines from the same run:
+the validate-only endpoint (the ceiling: everything but Kafka) and a raw aiokafka producer, one record per event.
+Then the billing consumer's rate over the same load, and batch-100 paced at 80% of its peak."""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from tally_stack.services import get_service
+
+from bench.loadgen import LoadResult, run_load
+from bench.stack import RunningStack
+
+CUSTOMERS = 50
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    events_per_s: float | None
+    requests_per_s: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+def bodies(run: str, requests: int, size: int) -> list[bytes]:
+    now = datetime.now(UTC).isoformat()
+    return [
+        json.dumps(
+            {
+                "events": [
+                    {
+                        "id": f"{run}-{n}-{i}",
+                        "customer_id": f"bench-{run}-{(n * size + i) % CUSTOMERS}",
+                        "type": "bench_call",
+                        "timestamp": now,
+                        "properties": {"tokens": i, "model": "large"},
+                    }
+                    for i in range(size)
+                ]
+            }
+        ).encode()
+        for n in range(requests)
+    ]
+
+
+def row(name: str, result: LoadResult) -> Row:
+    return Row(name, result.events_per_s, result.requests_per_s, result.p(0.5), result.p(0.99))
+
+
+async def load(
+    stack: RunningStack, path: str, *, size: int, requests: int, connections: int, rate: float | None = None
+) -> LoadResult:
+    payloads = bodies(uuid4().hex[:8], requests, size)
+    headers = {"Authorization": f"Bearer {stack.api_key}", "Content-Type": "application/json"}
+    result = await run_load(
+        f"{stack.ingest_url}{path}",
+        lambda n: payloads[n],
+        requests=requests,
+        events_per_request=size,
+        connections=connections,
+        headers=headers,
+        rate=rate,
+    )
+    if set(result.statuses) - {200, 202}:
+        raise RuntimeError(f"{path} answered {result.statuses}")
+    return result
+
+
+async def raw_producer(stack: RunningStack, events: int) -> Row:
+    """One record per event, straight to the broker, acks=all: what publishing per event costs."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.kafka_bootstrap, acks="all", enable_idempotence=False, linger_ms=5
+    )
+    await producer.start()
+    value = json.dumps({"tokens": 1, "model": "large"}).encode()
+    try:
+        started = time.perf_counter()
+        acks = [await producer.send("usage.events.v1.dlq", value=value, key=b"bench") for _ in range(events)]
+        await asyncio.gather(*acks)
+        seconds = time.perf_counter() - started
+    finally:
+        await producer.stop()
+    return Row("baseline: raw aiokafka, 1 record/event", events / seconds, None, None, None)
+
+
+async def consumed(http: httpx.AsyncClient, metrics_url: str) -> float:
+    text = (await http.get(metrics_url)).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("tally_events_consumed_total{") and 'outcome="dlq"' not in line
+    )
+
+
+async def billing_rate(stack: RunningStack, requests: int) -> tuple[Row, Row]:
+    """Load batch-100 and watch the billing worker take in the same events: its rate is events over the time
+    from the load's start until it has consumed them all (so it keeps up when that is the load's own time)."""
+    metrics_url = f"http://127.0.0.1:{get_service('billing').worker_port}/metrics"
+    async with httpx.AsyncClient(timeout=10) as http:
+        before = await consumed(http, metrics_url)
+        started = time.perf_counter()
+        result = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16)
+        while True:
+            if await consumed(http, metrics_url) >= before + result.events:
+                break
+            await asyncio.sleep(0.05)
+        seconds = time.perf_counter() - started
+    return row("ingest, batch 100 (during the consumer run)", result), Row(
+        "billing consumer, same load", result.events / seconds, None, None, None
+    )
+
+
+async def measure_ingest(stack: RunningStack, requests: int = 1000) -> list[Row]:
+    ceiling = await load(stack, "/v1/events/validate", size=100, requests=requests, connections=16)
+    rows = [row("ceiling: validate-only, batch 100", ceiling), await raw_producer(stack, requests * 20)]
+    peak = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16)
+    rows.append(row("ingest, batch 100", peak))
+    singles = await load(stack, "/v1/events/batch", size=1, requests=requests * 4, connections=64)
+    rows.append(row("ingest, batch 1", singles))
+    paced_rate = 0.8 * peak.requests_per_s
+    paced = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16, rate=paced_rate)
+    rows.append(row("ingest, batch 100 at 80% of peak", paced))
+    rows.extend(await billing_rate(stack, requests))
+    return rows

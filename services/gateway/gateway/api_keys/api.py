@@ -1,0 +1,39 @@
+"""Issuing, listing and revoking API keys (admin scope)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from tally_runtime.problems import Problem
+
+from gateway.api_keys import service
+from gateway.api_keys.schemas import ApiKeyCreate, ApiKeyIssuedOut, ApiKeyList, ApiKeyOut
+from gateway.auth import require_scope
+from gateway.db import SessionDep
+
+router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], dependencies=[Depends(require_scope("admin"))])
+
+
+@router.post("", status_code=201)
+async def issue_key(data: ApiKeyCreate, session: SessionDep) -> ApiKeyIssuedOut:
+    issued = await service.issue_key(session, data)
+    key = issued.key
+    return ApiKeyIssuedOut(id=key.id, name=key.name, scopes=key.scopes, key=issued.secret, created_at=key.created_at)
+
+
+@router.get("")
+async def list_keys(
+    session: SessionDep,
+    after: Annotated[str | None, Query(description="Cursor from the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ApiKeyList:
+    keys, cursor = await service.list_keys(session, after, limit)
+    return ApiKeyList(data=[ApiKeyOut.model_validate(key) for key in keys], next_cursor=cursor)
+
+
+@router.delete("/{key_id}", status_code=204)
+async def revoke_key(key_id: str, session: SessionDep) -> Response:
+    try:
+        await service.revoke_key(session, key_id)
+    except service.KeyNotFound:
+        raise Problem(404, f"No API key {key_id!r}.") from None
+    return Response(status_code=204)
