@@ -4,10 +4,9 @@ The gateway announces every key it issues or revokes, so services authenticate c
 secret itself never travels: only its hash, which a service compares with the hash of the key a caller presents.
 """
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .envelope import CloudEvent, UtcDateTime
 
@@ -48,11 +47,7 @@ class ApiKeyIssuedEvent(CloudEvent[ApiKeyIssued]):
     type: Literal["tally.api_key.issued"]
     subject: str
 
-    @model_validator(mode="after")
-    def _check_envelope(self) -> Self:
-        if self.subject != self.data.key_id:
-            raise PydanticCustomError("subject_mismatch", "subject: must equal data.key_id")
-        return self
+    subject_field = "key_id"
 
 
 class ApiKeyRevokedEvent(CloudEvent[ApiKeyRevoked]):
@@ -61,11 +56,7 @@ class ApiKeyRevokedEvent(CloudEvent[ApiKeyRevoked]):
     type: Literal["tally.api_key.revoked"]
     subject: str
 
-    @model_validator(mode="after")
-    def _check_envelope(self) -> Self:
-        if self.subject != self.data.key_id:
-            raise PydanticCustomError("subject_mismatch", "subject: must equal data.key_id")
-        return self
+    subject_field = "key_id"
 
 
 # Any message of the topic; validate with pydantic.TypeAdapter(ApiKeyEvent).

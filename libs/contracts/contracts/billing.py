@@ -1,8 +1,8 @@
 """Billing events (topic billing.events.v1)."""
 
-from typing import Literal, Self
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from .envelope import CloudEvent, UtcDateTime
@@ -45,11 +45,7 @@ class MeterCreatedEvent(CloudEvent[MeterCreated]):
     type: Literal["tally.meter.created"]
     subject: str
 
-    @model_validator(mode="after")
-    def _check_envelope(self) -> Self:
-        if self.subject != self.data.meter_id:
-            raise PydanticCustomError("subject_mismatch", "subject: must equal data.meter_id")
-        return self
+    subject_field = "meter_id"
 
 
 def meter_created(event_id: str, data: MeterCreated, source: str) -> MeterCreatedEvent:

@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -61,6 +61,16 @@ class CloudEvent(BaseModel, Generic[DataT]):
     time: UtcDateTime
     datacontenttype: str = "application/json"
     data: DataT
+
+    subject_field: ClassVar[str | None] = None
+    """The field of `data` that `subject` repeats (the topic's key); a subclass names it and validation checks it."""
+
+    @model_validator(mode="after")
+    def _check_subject(self) -> Self:
+        field = self.subject_field
+        if field is not None and self.subject != getattr(self.data, field):
+            raise PydanticCustomError("subject_mismatch", "subject: must equal data.{field}", {"field": field})
+        return self
 
     @model_validator(mode="after")
     def _check_extension_names(self) -> Self:

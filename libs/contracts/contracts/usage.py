@@ -77,10 +77,10 @@ class UsageRecordedEvent(CloudEvent[UsageRecorded]):
     type: Literal["tally.usage.recorded"]
     subject: str
 
+    subject_field = "customer_id"
+
     @model_validator(mode="after")
-    def _check_envelope(self) -> Self:
-        if self.subject != self.data.customer_id:
-            raise PydanticCustomError("subject_mismatch", "subject: must equal data.customer_id")
+    def _check_time(self) -> Self:
         if self.time != self.data.timestamp:
             raise PydanticCustomError("time_mismatch", "time: must equal data.timestamp")
         return self
@@ -139,11 +139,7 @@ class UsageBatchRecordedEvent(CloudEvent[UsageBatchRecorded]):
     type: Literal["tally.usage.batch_recorded"]
     subject: str
 
-    @model_validator(mode="after")
-    def _check_envelope(self) -> Self:
-        if self.subject != self.data.customer_id:
-            raise PydanticCustomError("subject_mismatch", "subject: must equal data.customer_id")
-        return self
+    subject_field = "customer_id"
 
 
 UsageMessage = Annotated[UsageRecordedEvent | UsageBatchRecordedEvent, Field(discriminator="type")]
