@@ -15,7 +15,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, to_json
 
 from .envelope import MAX_EVENT_ID_LENGTH, CloudEvent, ContractError, UtcDateTime, error_reason
 
@@ -47,13 +47,20 @@ EVENT_TYPE_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$"
 
 
 def _check_properties(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    try:
-        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError:
-        raise PydanticCustomError("json_not_finite", "NaN and Infinity are not valid JSON") from None
-    if len(encoded.encode("utf-8", "surrogatepass")) > MAX_PROPERTIES_BYTES:
+    encoded = to_json(value)  # compact UTF-8, as the JSON that carries it; NaN and Infinity come out bare
+    if (b"NaN" in encoded or b"Infinity" in encoded) and not _finite(value):
+        raise PydanticCustomError("json_not_finite", "NaN and Infinity are not valid JSON")
+    if len(encoded) > MAX_PROPERTIES_BYTES:
         raise PydanticCustomError("properties_too_large", "larger than {limit} bytes", {"limit": MAX_PROPERTIES_BYTES})
     return value
+
+
+def _finite(value: dict[str, JsonValue]) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
 
 
 # A usage event's properties, wherever they are accepted: the HTTP API validates input with the same type.

@@ -18,6 +18,7 @@ from contracts.topics import dlq_topic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
@@ -139,6 +140,10 @@ async def _process(
     EVENTS_CONSUMED.labels(topic, group_id, "dlq").inc(len(rejected))
 
 
+async def _raw_records(msg: StreamMessage[Any]) -> None:
+    """Skip FastStream's decoding (a message object per record): `_process` decodes the raw records itself."""
+
+
 def subscribe_batch(
     broker: KafkaBroker,
     *,
@@ -146,7 +151,7 @@ def subscribe_batch(
     group_id: str,
     decode: Callable[[bytes], E],
     handle: BatchHandler[E],
-    max_records: int = 1000,
+    max_records: int = 5000,
 ) -> None:
     """Register a batch subscriber that commits offsets only after `handle` has committed its transaction."""
 
@@ -160,6 +165,7 @@ def subscribe_batch(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=30 * 60 * 1000,
+        decoder=_raw_records,
     )
     async def consume(msg: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord[bytes, bytes]] = msg.raw_message
