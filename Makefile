@@ -46,7 +46,7 @@ test: lint
 	$(BIN)/python -m pytest libs services deploy tests
 
 unit: install
-	$(BIN)/python -m pytest libs services deploy -m "not e2e" -k "not integration"
+	$(BIN)/python -m pytest libs services deploy tests -m "not infra"
 
 bench: install
 	$(BIN)/python -m bench

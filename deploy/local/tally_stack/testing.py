@@ -121,3 +121,11 @@ async def consume_all(bootstrap: str, topic: str, seconds: float = 5.0) -> list[
         return found
     finally:
         await consumer.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the broker and Postgres (it uses `infra`, directly or not): `-m "not infra"`
+    then runs just the tests that need neither (`make unit`)."""
+    for item in items:
+        if "infra" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.infra)
