@@ -15,7 +15,7 @@ from .api_keys import (
     api_key_revoked,
 )
 from .billing import METER_CREATED, Aggregation, MeterCreated, MeterCreatedEvent, meter_created
-from .envelope import TRACEPARENT_HEADER, CloudEvent, ContractError, UtcDateTime, decode_event, encode_event
+from .envelope import CloudEvent, ContractError, UtcDateTime, decode_event, encode_event
 from .registry import EVENT_TYPES, EventType, event_type
 from .topics import (
     ANALYTICS_ALERTS,
@@ -50,7 +50,6 @@ __all__ = [
     "MAX_PROPERTIES_BYTES",
     "METER_CREATED",
     "TOPICS",
-    "TRACEPARENT_HEADER",
     "USAGE_EVENTS",
     "USAGE_RECORDED",
     "Aggregation",

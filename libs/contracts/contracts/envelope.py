@@ -16,7 +16,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-TRACEPARENT_HEADER = "traceparent"
 MAX_EVENT_ID_LENGTH = 255
 _MAX_REASON_ERRORS = 5
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]+$")

@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from contracts import (
-    TRACEPARENT_HEADER,
     CloudEvent,
     ContractError,
     UsageRecordedEvent,
@@ -138,7 +137,3 @@ def test_required_attributes_are_not_empty(field: str, value: str) -> None:
 def test_data_models_refuse_unknown_fields() -> None:
     with pytest.raises(ContractError, match=r"^data\.extra: Extra inputs are not permitted$"):
         decode_event(raw(ping(data={"n": 1, "extra": 2})), CloudEvent[Ping])
-
-
-def test_traceparent_header_name() -> None:
-    assert TRACEPARENT_HEADER == "traceparent"
