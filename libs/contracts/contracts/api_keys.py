@@ -65,25 +65,9 @@ ApiKeyEvent = Annotated[ApiKeyIssuedEvent | ApiKeyRevokedEvent, Field(discrimina
 
 def api_key_issued(event_id: str, data: ApiKeyIssued, source: str) -> ApiKeyIssuedEvent:
     """Build a valid event whose time is the issue time."""
-    return ApiKeyIssuedEvent(
-        specversion="1.0",
-        id=event_id,
-        source=source,
-        type=API_KEY_ISSUED,
-        subject=data.key_id,
-        time=data.issued_at,
-        data=data,
-    )
+    return ApiKeyIssuedEvent.of(event_id, data, source=source, time=data.issued_at)
 
 
 def api_key_revoked(event_id: str, data: ApiKeyRevoked, source: str) -> ApiKeyRevokedEvent:
     """Build a valid event whose time is the revocation time."""
-    return ApiKeyRevokedEvent(
-        specversion="1.0",
-        id=event_id,
-        source=source,
-        type=API_KEY_REVOKED,
-        subject=data.key_id,
-        time=data.revoked_at,
-        data=data,
-    )
+    return ApiKeyRevokedEvent.of(event_id, data, source=source, time=data.revoked_at)

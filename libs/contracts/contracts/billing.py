@@ -50,12 +50,4 @@ class MeterCreatedEvent(CloudEvent[MeterCreated]):
 
 def meter_created(event_id: str, data: MeterCreated, source: str) -> MeterCreatedEvent:
     """Build a valid event whose time is the meter's creation time."""
-    return MeterCreatedEvent(
-        specversion="1.0",
-        id=event_id,
-        source=source,
-        type=METER_CREATED,
-        subject=data.meter_id,
-        time=data.created_at,
-        data=data,
-    )
+    return MeterCreatedEvent.of(event_id, data, source=source, time=data.created_at)

@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -63,6 +63,13 @@ class CloudEvent(BaseModel, Generic[DataT]):
 
     subject_field: ClassVar[str | None] = None
     """The field of `data` that `subject` repeats (the topic's key); a subclass names it and validation checks it."""
+
+    @classmethod
+    def of(cls, event_id: str, data: DataT, *, source: str, time: datetime) -> Self:
+        """A valid event of this class: `type` is the class's own, `subject` the data's `subject_field`."""
+        (type_name,) = get_args(cls.model_fields["type"].annotation)
+        subject = getattr(data, cls.subject_field) if cls.subject_field else None
+        return cls(specversion="1.0", id=event_id, source=source, type=type_name, subject=subject, time=time, data=data)
 
     @model_validator(mode="after")
     def _check_subject(self) -> Self:

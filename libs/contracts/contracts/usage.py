@@ -103,20 +103,10 @@ def usage_recorded(
     source: str,
 ) -> UsageRecordedEvent:
     """Build a valid event; raises pydantic.ValidationError on invalid input."""
-    return UsageRecordedEvent(
-        specversion="1.0",
-        id=event_id,
-        source=source,
-        type=USAGE_RECORDED,
-        subject=customer_id,
-        time=timestamp,
-        data=UsageRecorded(
-            customer_id=customer_id,
-            event_type=event_type,
-            timestamp=timestamp,
-            properties=dict(properties or {}),
-        ),
+    data = UsageRecorded(
+        customer_id=customer_id, event_type=event_type, timestamp=timestamp, properties=dict(properties or {})
     )
+    return UsageRecordedEvent.of(event_id, data, source=source, time=timestamp)
 
 
 class UsageItem(BaseModel):
