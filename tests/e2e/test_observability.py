@@ -34,3 +34,11 @@ async def test_the_worker_reports_consumption_and_lag(system: System) -> None:
         metrics = (await http.get(f"http://127.0.0.1:{worker.worker_port}/metrics")).text
     assert "# TYPE tally_events_consumed_total counter" in metrics
     assert "# TYPE tally_consumer_lag_messages gauge" in metrics
+
+
+async def test_workers_are_ready_once_their_consumers_hold_partitions(system: System) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        for service in system.services:
+            if service.worker_port is not None:
+                ready = await http.get(f"http://127.0.0.1:{service.worker_port}/readyz")
+                assert (ready.status_code, ready.json()) == (200, {"status": "ready"})

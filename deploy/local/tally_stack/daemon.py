@@ -13,6 +13,7 @@ import httpx
 from tally_stack.dsn import libpq_url, with_database
 from tally_stack.envfile import read_env_file
 from tally_stack.procs import log_tail
+from tally_stack.services import HOST, SERVICES
 from tally_stack.stack import DATABASE, Stack
 
 PID_FILE = "stack.pid"
@@ -121,8 +122,8 @@ def _alive(pid: int) -> bool:
 
 
 def _wait_until_ready(child: subprocess.Popen[bytes], state_dir: Path, timeout: float) -> str | None:
-    """None once the child wrote its connection details and the gateway and usage-ingest answer
-    /readyz with 200; else what went wrong."""
+    """None once the child wrote its connection details, the gateway and usage-ingest answer /readyz with 200,
+    and so does every worker (its consumers hold their partitions); else what went wrong."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.poll() is not None:
@@ -130,10 +131,12 @@ def _wait_until_ready(child: subprocess.Popen[bytes], state_dir: Path, timeout: 
         pending = state_dir / PENDING_ENV_FILE
         if pending.exists():
             env = read_env_file(pending)
-            if all(_ready(env[key]) for key in ("TALLY_GATEWAY_URL", "TALLY_INGEST_URL")):
+            apis = [env["TALLY_GATEWAY_URL"], env["TALLY_INGEST_URL"]]
+            workers = [f"http://{HOST}:{s.worker_port}" for s in SERVICES if s.worker_port is not None]
+            if all(_ready(url) for url in apis + workers):
                 return None
         time.sleep(1.0)
-    return f"the gateway and usage-ingest were not ready within {timeout:.0f} s"
+    return f"the gateway, usage-ingest and the workers were not ready within {timeout:.0f} s"
 
 
 def _ready(base_url: str) -> bool:

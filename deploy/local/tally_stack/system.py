@@ -58,7 +58,7 @@ class System:
 
     def wait_ready(self, name: str, role: str) -> None:
         service = self.service(name)
-        url = f"{service.api_url}/readyz" if role == "api" else f"http://127.0.0.1:{service.worker_port}/healthz"
+        url = f"{service.api_url}/readyz" if role == "api" else f"http://127.0.0.1:{service.worker_port}/readyz"
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.procs[f"{name}.{role}"].poll() is not None:
