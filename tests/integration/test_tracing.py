@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from tally_runtime.tracing import configure_tracing
-from tally_stack.testing import Infra, eventually
+from tally_stack.testing import Infra, eventually, serving
 from usage_ingest.app import create_app as create_ingest
 from usage_ingest.config import IngestSettings
 
@@ -38,12 +38,9 @@ async def running(infra: Infra, spans: InMemorySpanExporter) -> AsyncIterator[ht
     async with (
         LifespanManager(create_billing(billing)),
         LifespanManager(create_worker_app(billing), startup_timeout=60),  # type: ignore[arg-type]
-        LifespanManager(create_ingest(ingest)) as app,
+        serving(create_ingest(ingest), "http://ingest", api_key=infra.api_key) as client,
     ):
-        transport = httpx.ASGITransport(app=app.app)
-        headers = {"Authorization": f"Bearer {infra.api_key}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingest", headers=headers) as client:
-            yield client
+        yield client
 
 
 def named(spans: InMemorySpanExporter, kind: SpanKind, name: str) -> list[ReadableSpan]:

@@ -7,16 +7,19 @@ Tests stay isolated from each other by naming their own customers, event types a
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from asgi_lifespan import LifespanManager
 from contracts.topics import TOPICS
+from fastapi import FastAPI
 
 from tally_stack.bootstrap import bootstrap_database
 from tally_stack.broker import start_broker, wait_for_kafka
@@ -129,3 +132,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "infra" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.infra)
+
+
+@asynccontextmanager
+async def serving(
+    app: FastAPI, base_url: str, *, api_key: str | None = None, shutdown_timeout: float = 5
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An app started through its lifespan (as uvicorn would) and a client calling it in this process, with
+    `Authorization: Bearer <api_key>` on every request when a key is given."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    async with LifespanManager(app, shutdown_timeout=shutdown_timeout) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, headers=headers) as client:
+            yield client

@@ -7,7 +7,7 @@ from asgi_lifespan import LifespanManager
 from billing.app import create_app
 from billing.config import BillingSettings
 from billing.worker import create_worker_app
-from tally_stack.testing import Infra
+from tally_stack.testing import Infra, serving
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +21,8 @@ def billing_settings(infra: Infra) -> BillingSettings:
 
 @pytest.fixture(scope="session")
 async def billing_api(billing_settings: BillingSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(create_app(billing_settings)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://billing") as client:
-            yield client
+    async with serving(create_app(billing_settings), "http://billing") as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

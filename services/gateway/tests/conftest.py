@@ -7,7 +7,7 @@ from gateway.app import create_app
 from gateway.config import GatewaySettings
 from gateway.worker import create_worker_app
 from tally_stack.procs import free_port
-from tally_stack.testing import Infra
+from tally_stack.testing import Infra, serving
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +26,8 @@ def gateway_settings(infra: Infra) -> GatewaySettings:
 @pytest.fixture(scope="session")
 async def gateway_api(gateway_settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
     """The api app without default credentials: each test says which key it calls with."""
-    async with LifespanManager(create_app(gateway_settings)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client
+    async with serving(create_app(gateway_settings), "http://gateway") as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from tally_stack.testing import Infra
+from tally_stack.testing import Infra, serving
 from usage_ingest.app import create_app
 from usage_ingest.config import IngestSettings
 
@@ -12,8 +11,5 @@ from usage_ingest.config import IngestSettings
 async def ingest(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
     settings = IngestSettings(kafka_bootstrap_servers=infra.kafka_bootstrap, bootstrap_api_key=infra.api_key)
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        headers = {"Authorization": f"Bearer {infra.api_key}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingest", headers=headers) as client:
-            yield client
+    async with serving(app, "http://ingest", api_key=infra.api_key) as client:
+        yield client

@@ -4,11 +4,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from tally_stack.procs import free_port
-from tally_stack.testing import Infra
+from tally_stack.testing import Infra, serving
 
 
 @pytest.fixture
@@ -21,10 +20,8 @@ async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
         billing_url=nowhere,
         ingest_url=nowhere,
     )
-    async with LifespanManager(create_app(settings)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client
+    async with serving(create_app(settings), "http://gateway") as client:
+        yield client
 
 
 async def test_callers_without_the_key_are_refused(gateway: httpx.AsyncClient) -> None:

@@ -4,13 +4,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from contracts.topics import TOPICS
 from tally_stack.broker import start_broker
 from tally_stack.procs import free_port, stop_process
-from tally_stack.testing import Infra
+from tally_stack.testing import Infra, serving
 from tally_stack.topics import create_topics
 from usage_ingest.app import create_app
 from usage_ingest.config import IngestSettings
@@ -33,14 +31,11 @@ async def test_503_with_retry_after_when_the_broker_is_gone(
     settings = IngestSettings(
         kafka_bootstrap_servers=f"127.0.0.1:{port}", bootstrap_api_key=infra.api_key, publish_timeout_s=2
     )
-    async with LifespanManager(create_app(settings), shutdown_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        headers = {"Authorization": f"Bearer {infra.api_key}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingest", headers=headers) as client:
-            body = {"events": [{"id": "1", "customer_id": "acme", "type": "api_call"}]}
-            assert (await client.post("/v1/events/batch", json=body)).status_code == 202
-            stop_process(broker)
-            response = await client.post("/v1/events/batch", json=body)
-            assert response.status_code == 503
-            assert response.headers["retry-after"] == "5"
-            assert (await client.get("/readyz")).status_code == 503
+    async with serving(create_app(settings), "http://ingest", api_key=infra.api_key, shutdown_timeout=30) as client:
+        body = {"events": [{"id": "1", "customer_id": "acme", "type": "api_call"}]}
+        assert (await client.post("/v1/events/batch", json=body)).status_code == 202
+        stop_process(broker)
+        response = await client.post("/v1/events/batch", json=body)
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert (await client.get("/readyz")).status_code == 503

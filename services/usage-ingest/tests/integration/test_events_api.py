@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import httpx
-from asgi_lifespan import LifespanManager
 from contracts.topics import USAGE_EVENTS
 from contracts.usage import UsageBatchRecordedEvent, UsageItem, decode_usage
-from tally_stack.testing import Infra, consume_all
+from tally_stack.testing import Infra, consume_all, serving
 from usage_ingest.app import create_app
 from usage_ingest.config import IngestSettings
 from usage_ingest.events.parsing import CLOUDEVENT, CLOUDEVENT_BATCH
@@ -140,13 +139,10 @@ async def test_429_past_the_in_flight_limit(infra: Infra) -> None:
         kafka_bootstrap_servers=infra.kafka_bootstrap, bootstrap_api_key=infra.api_key, max_in_flight=1
     )
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        headers = {"Authorization": f"Bearer {infra.api_key}"}
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingest", headers=headers) as client:
-            body = {"events": [event("acme", "1")]}
-            with app.state.admission.admit():  # one request is in flight
-                busy = await client.post("/v1/events/batch", json=body)
-            assert busy.status_code == 429
-            assert busy.headers["retry-after"] == "1"
-            assert (await client.post("/v1/events/batch", json=body)).status_code == 202
+    async with serving(app, "http://ingest", api_key=infra.api_key) as client:
+        body = {"events": [event("acme", "1")]}
+        with app.state.admission.admit():  # one request is in flight
+            busy = await client.post("/v1/events/batch", json=body)
+        assert busy.status_code == 429
+        assert busy.headers["retry-after"] == "1"
+        assert (await client.post("/v1/events/batch", json=body)).status_code == 202
