@@ -112,6 +112,14 @@ class BaseClient:
         with self._lock:
             return Stats(**self._counts)
 
+    def _begin_close(self) -> bool:
+        """Stop accepting events; False when the client was closed already."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._closed = True
+            return True
+
     def track(
         self,
         customer_id: str,

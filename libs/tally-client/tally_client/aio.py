@@ -48,10 +48,8 @@ class AsyncTallyClient(BaseClient):
     async def aclose(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 (timeout bounds the flush only)
         """Stop accepting events (later `track` calls drop theirs), flush for up to `timeout` seconds (None: until
         every batch is settled), then stop the sender. Events still unsent then count as failed and are reported."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+        if not self._begin_close():
+            return
         self._wake.set()
         await self.flush(timeout)
         self._stop.set()

@@ -46,10 +46,9 @@ class TallyClient(BaseClient):
     def close(self, timeout: float | None = None) -> None:
         """Stop accepting events (later `track` calls drop theirs), flush for up to `timeout` seconds (None: until
         every batch is settled), then stop the sender. Events still unsent then count as failed and are reported."""
+        if not self._begin_close():
+            return
         with self._lock:
-            if self._closed:
-                return
-            self._closed = True
             self._work.notify()
         self.flush(timeout)
         self._stop.set()
