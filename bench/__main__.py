@@ -7,7 +7,7 @@ import asyncio
 
 from bench.ingest import Row, measure_ingest
 from bench.latency import ingest_to_visible, kafka_round_trip, percentile
-from bench.stack import running_stack
+from bench.stack import RunningStack, running_stack
 
 HEADER = (
     "| section | benchmark | events/s | requests/s | p50 ms | p99 ms | vs baseline |\n|---|---|---:|---:|---:|---:|---|"
@@ -23,20 +23,18 @@ def line(section: str, row: Row, ratio: str) -> str:
     return f"| {section} | {row.name} | {' | '.join(figures)} | {ratio} |"
 
 
-async def latency_rows(samples: int) -> list[tuple[Row, str]]:
+async def latency_rows(stack: RunningStack, samples: int) -> list[tuple[Row, str]]:
     def as_row(name: str, seconds: list[float]) -> Row:
         return Row(name, None, None, percentile(seconds, 0.5) * 1000, percentile(seconds, 0.99) * 1000)
 
-    with running_stack() as stack:
-        base = as_row("baseline: Kafka produce -> consume", await kafka_round_trip(stack, samples))
-        ours = as_row("ingest POST -> usage visible on the gateway", await ingest_to_visible(stack, samples))
+    base = as_row("baseline: Kafka produce -> consume", await kafka_round_trip(stack, samples))
+    ours = as_row("ingest POST -> usage visible on the gateway", await ingest_to_visible(stack, samples))
     assert base.p50_ms and ours.p50_ms
     return [(base, "baseline"), (ours, f"p50 {ours.p50_ms / base.p50_ms:.1f}x")]
 
 
-async def ingest_rows(requests: int) -> list[tuple[Row, str]]:
-    with running_stack() as stack:
-        rows = await measure_ingest(stack, requests)
+async def ingest_rows(stack: RunningStack, requests: int) -> list[tuple[Row, str]]:
+    rows = await measure_ingest(stack, requests)
     ceiling, raw = rows[0].events_per_s or 1.0, rows[1].events_per_s or 1.0
 
     def ratio(r: Row) -> str:
@@ -48,10 +46,11 @@ async def ingest_rows(requests: int) -> list[tuple[Row, str]]:
 
 async def main(sections: list[str], samples: int, requests: int) -> None:
     printed = [HEADER]
-    if "latency" in sections:
-        printed += [line("latency", row, ratio) for row, ratio in await latency_rows(samples)]
-    if "ingest" in sections:
-        printed += [line("ingest", row, ratio) for row, ratio in await ingest_rows(requests)]
+    with running_stack() as stack:
+        if "latency" in sections:
+            printed += [line("latency", row, ratio) for row, ratio in await latency_rows(stack, samples)]
+        if "ingest" in sections:
+            printed += [line("ingest", row, ratio) for row, ratio in await ingest_rows(stack, requests)]
     print("\n".join(printed))
 
 

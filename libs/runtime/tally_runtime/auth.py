@@ -10,7 +10,6 @@ from pydantic import SecretStr
 
 from tally_runtime.api_keys import BOOTSTRAP_CALLER, KEY_PREFIX, ApiKeyGrant, Caller, Scope, hash_key
 from tally_runtime.problems import Problem
-from tally_runtime.settings import BootstrapKeySettings
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tally"'}
 
@@ -28,17 +27,6 @@ def bearer_token(request: Request) -> str:
 def same_secret(presented: str, expected: str) -> bool:
     """Constant-time comparison, so response times say nothing about how much of a secret matched."""
     return hmac.compare_digest(presented.encode(), expected.encode())
-
-
-def check_key(request: Request, expected: SecretStr) -> None:
-    if not same_secret(bearer_token(request), expected.get_secret_value()):
-        raise Problem(401, "The API key is not valid.", headers=CHALLENGE)
-
-
-def require_bootstrap_key(request: Request) -> None:
-    """Route dependency: the caller must present the bootstrap key (`app.state.settings`)."""
-    settings: BootstrapKeySettings = request.app.state.settings
-    check_key(request, settings.bootstrap_api_key)
 
 
 async def authorize(request: Request, scope: Scope, bootstrap: SecretStr, find: KeyFinder) -> Caller:

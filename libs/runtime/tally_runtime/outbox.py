@@ -78,10 +78,15 @@ async def relay_once(session: AsyncSession, outbox: Table, producer: AIOKafkaPro
     return len(rows)
 
 
-async def run_relay(
-    sessions: async_sessionmaker[AsyncSession], outbox: Table, producer: AIOKafkaProducer, idle_s: float = 0.05
-) -> None:
+# An idle relay polls less and less often, up to IDLE_MAX_S (the longest an announcement then waits), and at once
+# again after it found work.
+IDLE_MIN_S = 0.05
+IDLE_MAX_S = 0.5
+
+
+async def run_relay(sessions: async_sessionmaker[AsyncSession], outbox: Table, producer: AIOKafkaProducer) -> None:
     """Until cancelled: publish whatever is pending; on a broker or database failure, wait and try again."""
+    idle_s = IDLE_MIN_S
     while True:
         try:
             async with sessions() as session, session.begin():
@@ -90,8 +95,11 @@ async def run_relay(
             log.exception("outbox relay failed; retrying")
             published = 0
             await asyncio.sleep(1)
-        if not published:
+        if published:
+            idle_s = IDLE_MIN_S
+        else:
             await asyncio.sleep(idle_s)
+            idle_s = min(idle_s * 2, IDLE_MAX_S)
 
 
 class OutboxRelay:
