@@ -1,6 +1,7 @@
 """`python -m <service> api|worker`: the two processes every service image runs."""
 
 import argparse
+import gc
 import os
 from collections.abc import Callable
 
@@ -18,9 +19,18 @@ _FACTORY = "TALLY_API_FACTORY"
 _PROCESS = "TALLY_PROCESS_NAME"
 
 
-def _observe(process_name: str, settings: ServiceSettings) -> None:
+def _prepare(process_name: str, settings: ServiceSettings) -> None:
     configure_logging(process_name, settings.log_level)
     configure_tracing(process_name.split(".", maxsplit=1)[0], settings.otlp_endpoint)
+    _tune_gc()
+
+
+def _tune_gc() -> None:
+    """Every event allocates short-lived objects; at CPython's default threshold (700) a busy consumer spent a
+    fifth of its time in the cyclic collector. Keep what start-up allocated out of it, and collect less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
 
 
 def run_service(
@@ -35,7 +45,7 @@ def run_service(
     parser = argparse.ArgumentParser(prog=f"python -m {name}")
     parser.add_argument("process", choices=choices)
     process = parser.parse_args(argv).process
-    _observe(f"{name}.{process}", settings)
+    _prepare(f"{name}.{process}", settings)
     if process == "worker" and worker is not None:
         serve(worker(), settings.api_host, settings.worker_port)
     elif settings.api_workers == 1:
@@ -59,5 +69,5 @@ def api_process() -> FastAPI:
     """The app of one of several api processes (uvicorn imports this in each)."""
     factory: Callable[[], FastAPI] = import_from_string(os.environ[_FACTORY])
     app = factory()
-    _observe(os.environ[_PROCESS], app.state.settings)
+    _prepare(os.environ[_PROCESS], app.state.settings)
     return app

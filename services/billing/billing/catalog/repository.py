@@ -7,7 +7,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.catalog.models import Meter
-from billing.usage.aggregation import MeterRule
 
 
 async def insert_meter(session: AsyncSession, meter: Meter) -> bool:
@@ -36,8 +35,3 @@ async def list_meters(session: AsyncSession, after: str | None, limit: int) -> S
     if after:
         query = query.where(Meter.id > after)
     return (await session.execute(query)).scalars().all()
-
-
-async def meter_rules(session: AsyncSession) -> list[MeterRule]:
-    query = select(Meter.id, Meter.event_type, Meter.aggregation, Meter.property)
-    return [MeterRule(*row) for row in (await session.execute(query)).all()]

@@ -13,7 +13,6 @@ from billing.catalog.models import Meter
 from billing.catalog.schemas import MeterCreate
 from billing.db import outbox
 from billing.usage import repository as usage_repository
-from billing.usage.aggregation import MeterRule
 
 SOURCE = "tally/billing"
 
@@ -28,8 +27,7 @@ async def create_meter(session: AsyncSession, data: MeterCreate) -> Meter:
     meter = Meter(id=new_id("mtr"), **data.model_dump())
     if not await repository.insert_meter(session, meter):
         raise MeterExists(data.key)
-    rule = MeterRule(meter.id, meter.event_type, meter.aggregation, meter.property)
-    await usage_repository.backfill_totals(session, rule)
+    await usage_repository.backfill_totals(session, meter.id)
     created = await repository.meter_by_id(session, meter.id)
     assert created is not None
     await enqueue(session, outbox, BILLING_EVENTS, created.id, _meter_created(created))

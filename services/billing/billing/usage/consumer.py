@@ -13,9 +13,7 @@ from billing.usage import service
 
 def subscribe(broker: KafkaBroker, new_session: Callable[[], AsyncSession], group_id: str) -> None:
     async def record(batch: Sequence[Delivered[UsageRecordedEvent | UsageBatchRecordedEvent]]) -> Recorded:
-        events = service.usage_rows([item.event for item in batch])
         async with new_session() as session, session.begin():
-            new = await service.record_usage(session, events)
-        return Recorded(events=len(events), new=new)
+            return await service.record_usage(session, [item.event for item in batch])
 
     subscribe_batch(broker, topic=USAGE_EVENTS, group_id=group_id, decode=decode_usage, handle=record)

@@ -1,21 +1,65 @@
-"""All SQL for usage events and meter totals."""
+"""All SQL for usage events and meter totals.
 
-from collections.abc import Mapping, Sequence
+How events add up into a meter's value is written once, below, in SQL: the consumer, a new meter's backfill and
+the partial days of a report all use it. `count` counts events; `sum` adds the property's JSON numbers exactly
+(as numeric) and ignores events where it is not a number. A day is a UTC day.
+"""
+
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Date, Numeric, cast, func, literal, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.usage.aggregation import MeterRule, TotalKey
-from billing.usage.models import MeterDailyTotal, UsageEvent
+from billing.usage.models import MeterDailyTotal
 
 # Recording usage holds this shared and creating a meter holds it exclusively, so every event is counted by
 # exactly one of the two: the consumer (the meter existed) or the meter's backfill (the event had committed).
 METER_SET_LOCK = 7_361_042
+
+# Events `e` joined to the meters `m` they feed.
+_UTC_DAY = "(e.occurred_at AT TIME ZONE 'UTC')::date"
+_COUNTS = "(m.aggregation = 'count' OR jsonb_typeof(e.properties -> m.property) = 'number')"
+_VALUE = "sum(CASE WHEN m.aggregation = 'count' THEN 1 ELSE (e.properties ->> m.property)::numeric END)"
+_ADD_TO_TOTALS = """
+INSERT INTO meter_daily_totals AS t (meter_id, customer_id, day, value)
+SELECT m.id, e.customer_id, {day}, {value}
+FROM {events} e JOIN meters m ON m.event_type = e.event_type
+WHERE {counts} {also}
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
+ON CONFLICT (meter_id, customer_id, day) DO UPDATE SET value = t.value + excluded.value
+"""
+
+
+def _add_to_totals(events: str, also: str = "") -> str:
+    return _ADD_TO_TOTALS.format(day=_UTC_DAY, value=_VALUE, events=events, counts=_COUNTS, also=also)
+
+
+# One statement, whole arrays as parameters (far faster than a row of VALUES per event, and no parameter limit):
+# insert the events not seen before (the first copy wins, here as across batches) and add just those to the totals.
+_RECORD = f"""
+WITH new AS (
+    INSERT INTO usage_events (customer_id, event_id, event_type, occurred_at, properties)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+    ON CONFLICT (customer_id, event_id) DO NOTHING
+    RETURNING customer_id, event_type, occurred_at, properties
+), totals AS ({_add_to_totals("new")})
+SELECT count(*) FROM new
+"""
+
+_BACKFILL = _add_to_totals("usage_events", also="AND m.id = :meter_id")
+
+_EVENT_DAY_VALUES = f"""
+SELECT {_UTC_DAY}, {_VALUE}
+FROM usage_events e JOIN meters m ON m.event_type = e.event_type
+WHERE m.id = :meter_id AND e.customer_id = :customer_id AND e.occurred_at >= :start AND e.occurred_at < :end
+  AND {_COUNTS}
+GROUP BY 1
+"""
 
 
 async def lock_meter_set(session: AsyncSession, *, exclusive: bool) -> None:
@@ -23,77 +67,39 @@ async def lock_meter_set(session: AsyncSession, *, exclusive: bool) -> None:
     await session.execute(text(f"SELECT {lock}(:key)"), {"key": METER_SET_LOCK})
 
 
-# One statement, whole arrays as parameters: far faster than a VALUES row per event, and no parameter limit.
-_INSERT_NEW = """
-INSERT INTO usage_events (customer_id, event_id, event_type, occurred_at, properties)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
-ON CONFLICT (customer_id, event_id) DO NOTHING
-RETURNING customer_id, event_id
-"""
+@dataclass
+class EventColumns:
+    """Usage events column by column, in the order they were sent: the shape the insert sends."""
+
+    customer_ids: list[str] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+    event_types: list[str] = field(default_factory=list)
+    occurred_at: list[datetime] = field(default_factory=list)
+    properties: list[Any] = field(default_factory=list)
+
+    def append(self, customer_id: str, event_id: str, event_type: str, at: datetime, properties: Any) -> None:
+        self.customer_ids.append(customer_id)
+        self.event_ids.append(event_id)
+        self.event_types.append(event_type)
+        self.occurred_at.append(at)
+        self.properties.append(properties)
 
 
-async def insert_new_events(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
-    """Insert the events not seen before; returns the (customer_id, event_id) of just those."""
-    if not rows:
-        return set()
+async def record_events(session: AsyncSession, events: EventColumns) -> int:
+    """Record the events not seen before and add them to every matching meter's totals; returns how many were new."""
+    if not events.event_ids:
+        return 0
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None, "asyncpg connection expected"
-    columns = (
-        [row["customer_id"] for row in rows],
-        [row["event_id"] for row in rows],
-        [row["event_type"] for row in rows],
-        [row["occurred_at"] for row in rows],
-        [orjson.dumps(row["properties"]).decode() for row in rows],
-    )
-    inserted = await driver.fetch(_INSERT_NEW, *columns)
-    return {(record[0], record[1]) for record in inserted}
+    properties = [orjson.dumps(value).decode() for value in events.properties]
+    arrays = (events.customer_ids, events.event_ids, events.event_types, events.occurred_at, properties)
+    new: int = await driver.fetchval(_RECORD, *arrays)
+    return new
 
 
-async def add_daily_totals(session: AsyncSession, totals: Mapping[TotalKey, Decimal]) -> None:
-    if not totals:
-        return
-    rows = [
-        {"meter_id": meter_id, "customer_id": customer_id, "day": day, "value": value}
-        for (meter_id, customer_id, day), value in sorted(totals.items())
-    ]
-    statement = insert(MeterDailyTotal).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["meter_id", "customer_id", "day"],
-        set_={"value": MeterDailyTotal.value + statement.excluded.value},
-    )
-    await session.execute(statement)
-
-
-def _utc_day() -> ColumnElement[date]:
-    return cast(func.timezone("UTC", UsageEvent.occurred_at), Date)
-
-
-def _aggregate(rule: MeterRule) -> ColumnElement[Decimal]:
-    """The SQL twin of billing.usage.aggregation.contribution, summed over a group of events."""
-    if rule.aggregation == "count":
-        return cast(func.count(), Numeric)
-    if rule.aggregation == "sum" and rule.property is not None:
-        value = UsageEvent.properties[rule.property]
-        total = func.sum(cast(value.astext, Numeric)).filter(func.jsonb_typeof(value) == "number")
-        return func.coalesce(total, literal(0, Numeric))
-    raise ValueError(f"unknown aggregation {rule.aggregation!r}")
-
-
-async def backfill_totals(session: AsyncSession, rule: MeterRule) -> None:
+async def backfill_totals(session: AsyncSession, meter_id: str) -> None:
     """Compute a new meter's totals from every event already recorded."""
-    day = _utc_day()
-    query = (
-        select(literal(rule.id), UsageEvent.customer_id, day, _aggregate(rule))
-        .where(UsageEvent.event_type == rule.event_type)
-        .group_by(UsageEvent.customer_id, day)
-    )
-    columns = [
-        MeterDailyTotal.meter_id,
-        MeterDailyTotal.customer_id,
-        MeterDailyTotal.day,
-        MeterDailyTotal.value,
-    ]
-    await session.execute(insert(MeterDailyTotal).from_select(columns, query))
+    await session.execute(text(_BACKFILL), {"meter_id": meter_id})
 
 
 async def stored_daily_totals(
@@ -109,18 +115,9 @@ async def stored_daily_totals(
 
 
 async def event_daily_totals(
-    session: AsyncSession, rule: MeterRule, customer_id: str, start: datetime, end: datetime
+    session: AsyncSession, meter_id: str, customer_id: str, start: datetime, end: datetime
 ) -> dict[date, Decimal]:
     """Totals straight from the events in [start, end), per UTC day: for days the window covers in part."""
-    day = _utc_day()
-    query = (
-        select(day, _aggregate(rule))
-        .where(
-            UsageEvent.customer_id == customer_id,
-            UsageEvent.event_type == rule.event_type,
-            UsageEvent.occurred_at >= start,
-            UsageEvent.occurred_at < end,
-        )
-        .group_by(day)
-    )
-    return {row_day: value for row_day, value in (await session.execute(query)).all()}
+    parameters = {"meter_id": meter_id, "customer_id": customer_id, "start": start, "end": end}
+    rows = await session.execute(text(_EVENT_DAY_VALUES), parameters)
+    return {day: value for day, value in rows.all()}

@@ -3,14 +3,13 @@
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent
 from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.consumer import Recorded
 
 from billing.catalog import repository as catalog_repository
 from billing.usage import repository
-from billing.usage.aggregation import MeterRule, RecordedUsage, daily_totals
 from billing.usage.schemas import DailyValue, UsageReport
 from billing.usage.window import split_window
 
@@ -21,44 +20,22 @@ class UnknownMeter(Exception):
     pass
 
 
-def usage_rows(messages: Sequence[UsageRecordedEvent | UsageBatchRecordedEvent]) -> list[dict[str, Any]]:
-    """Every usage event the messages carry, as a usage_events row, in order (duplicates included)."""
-    rows: list[dict[str, Any]] = []
+async def record_usage(
+    session: AsyncSession, messages: Sequence[UsageRecordedEvent | UsageBatchRecordedEvent]
+) -> Recorded:
+    """Record each event the messages carry once, and add the new ones to every matching meter's totals."""
+    events = repository.EventColumns()
     for message in messages:
         if isinstance(message, UsageRecordedEvent):
             data = message.data
-            rows.append(_row(data.customer_id, message.id, data.event_type, data.timestamp, data.properties))
+            events.append(data.customer_id, message.id, data.event_type, data.timestamp, data.properties)
         else:
-            customer = message.data.customer_id
-            rows += [_row(customer, e.event_id, e.event_type, e.timestamp, e.properties) for e in message.data.events]
-    return rows
-
-
-def _row(customer_id: str, event_id: str, event_type: str, at: datetime, properties: object) -> dict[str, Any]:
-    return {
-        "customer_id": customer_id,
-        "event_id": event_id,
-        "event_type": event_type,
-        "occurred_at": at,
-        "properties": properties,
-    }
-
-
-async def record_usage(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    """Record each event once and add the new ones to every matching meter's totals. Returns how many were new."""
-    unique: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        unique.setdefault((row["customer_id"], row["event_id"]), row)  # the first copy wins, as in the table
+            customer_id = message.data.customer_id
+            for item in message.data.events:
+                events.append(customer_id, item.event_id, item.event_type, item.timestamp, item.properties)
     await repository.lock_meter_set(session, exclusive=False)
-    new_keys = await repository.insert_new_events(session, list(unique.values()))
-    new_events = [
-        RecordedUsage(row["customer_id"], row["event_type"], row["occurred_at"], row["properties"])
-        for key, row in unique.items()
-        if key in new_keys
-    ]
-    rules = await catalog_repository.meter_rules(session)
-    await repository.add_daily_totals(session, daily_totals(rules, new_events))
-    return len(new_events)
+    new = await repository.record_events(session, events)
+    return Recorded(events=len(events.event_ids), new=new)
 
 
 async def usage_report(
@@ -70,7 +47,6 @@ async def usage_report(
     meter = await catalog_repository.meter_by_key(session, meter_key)
     if meter is None:
         raise UnknownMeter(meter_key)
-    rule = MeterRule(meter.id, meter.event_type, meter.aggregation, meter.property)
     window = split_window(start, end)
     values: dict[date, Decimal] = {}
     if window.whole_days:
@@ -78,7 +54,7 @@ async def usage_report(
             session, meter.id, customer_id, window.whole_days[0], window.whole_days[-1]
         )
     for span_start, span_end in window.partial_spans:
-        values |= await repository.event_daily_totals(session, rule, customer_id, span_start, span_end)
+        values |= await repository.event_daily_totals(session, meter.id, customer_id, span_start, span_end)
     daily = [DailyValue(date=day, value=values.get(day, Decimal(0))) for day in window.days]
     return UsageReport(
         customer_id=customer_id,

@@ -1,7 +1,7 @@
 """Usage events on the real broker become exact per-meter totals in the real Postgres."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -16,6 +16,7 @@ from tally_stack.testing import consume_all, eventually, produce
 
 pytestmark = pytest.mark.usefixtures("billing_worker")
 DAY1 = datetime(2026, 11, 1, tzinfo=UTC)
+PLUS_2 = timezone(timedelta(hours=2))
 
 
 def unique(name: str) -> str:
@@ -56,21 +57,26 @@ async def test_totals_count_each_event_once_per_utc_day(
         usage("e3", customer, event_type, DAY1 + timedelta(days=1, hours=2), tokens=7),
         usage("e1", customer, event_type, DAY1 + timedelta(hours=1), tokens=100),  # resent: counted once
         usage("other", unique("globex"), event_type, DAY1, tokens=1000),
+        usage("e4", customer, event_type, datetime(2026, 11, 2, 0, 30, tzinfo=PLUS_2), tokens=0.1),  # the 1st, UTC
+        usage("e5", customer, event_type, DAY1 + timedelta(days=1), tokens=0.1),
+        usage("e6", customer, event_type, DAY1 + timedelta(days=1), tokens=0.1),
+        usage("e7", customer, event_type, DAY1 + timedelta(days=1), tokens="12"),  # counted, but adds no tokens
+        usage("e8", customer, event_type, DAY1 + timedelta(days=1), tokens=True),
     ]
     await produce(billing_settings.kafka_bootstrap_servers, USAGE_EVENTS, records)
 
     async def totals_are_right() -> None:
         body = await report(billing_api, customer, tokens, DAY1, DAY1 + timedelta(days=3))
-        assert body["total"] == 127.5
+        assert body["total"] == 127.8  # exact: 0.1 three times is 0.3
         assert body["daily"] == [
-            {"date": "2026-11-01", "value": 120.5},
-            {"date": "2026-11-02", "value": 7},
+            {"date": "2026-11-01", "value": 120.6},
+            {"date": "2026-11-02", "value": 7.2},
             {"date": "2026-11-03", "value": 0},
         ]
 
     await eventually(totals_are_right)
     body = await report(billing_api, customer, calls, DAY1, DAY1 + timedelta(days=3))
-    assert body["total"] == 3
+    assert body["total"] == 8
     assert (body["customer_id"], body["meter"], body["from"]) == (customer, calls, "2026-11-01T00:00:00Z")
 
 

@@ -11,7 +11,7 @@ from gateway.config import GatewaySettings
 from gateway.proxy.forward import forward
 
 
-def app_settings(request: Request) -> GatewaySettings:
+async def app_settings(request: Request) -> GatewaySettings:
     settings: GatewaySettings = request.app.state.settings
     return settings
 
@@ -19,7 +19,7 @@ def app_settings(request: Request) -> GatewaySettings:
 SettingsDep = Annotated[GatewaySettings, Depends(app_settings)]
 
 
-def client(request: Request) -> httpx.AsyncClient:
+async def client(request: Request) -> httpx.AsyncClient:
     upstream: httpx.AsyncClient = request.app.state.http
     return upstream
 

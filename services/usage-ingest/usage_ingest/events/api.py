@@ -26,7 +26,7 @@ RETRY_AFTER_BROKER_S = "5"
 RETRY_AFTER_BUSY_S = "1"
 
 
-def app_settings(request: Request) -> IngestSettings:
+async def app_settings(request: Request) -> IngestSettings:
     settings: IngestSettings = request.app.state.settings
     return settings
 
