@@ -1,6 +1,7 @@
-"""Ingest throughput: events/s and latency at batch sizes 1 and 100, against two baselines from the same run:
-the validate-only endpoint (the ceiling: everything but Kafka) and a raw aiokafka producer, one record per event.
-Then the billing consumer's rate over the same load, and batch-100 paced at 80% of its peak."""
+"""Ingest throughput: events/s and latency at batch sizes 1 and 100, against baselines from the same run: the
+validate-only endpoint (the ceiling: everything but Kafka) at both sizes and a raw aiokafka producer, one record per
+event. Then batch-100 paced at 80% of its peak, and the billing consumer's rate: over the same load (sharing the two
+cores with it), and alone, draining a backlog produced straight onto the topic."""
 
 import asyncio
 import json
@@ -11,6 +12,9 @@ from uuid import uuid4
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from contracts.topics import USAGE_EVENTS
+from contracts.usage import USAGE_BATCH_RECORDED
+from tally_runtime.kafka import PRODUCER_OPTIONS
 from tally_stack.services import get_service
 
 from bench.loadgen import LoadResult, run_load
@@ -98,18 +102,67 @@ async def consumed(http: httpx.AsyncClient, metrics_url: str) -> float:
     )
 
 
+async def consumed_after(http: httpx.AsyncClient, metrics_url: str, target: float) -> None:
+    """Returns once the billing worker has consumed `target` events in all (polling its metrics)."""
+    while True:
+        if await consumed(http, metrics_url) >= target:
+            return
+        await asyncio.sleep(0.05)
+
+
+def billing_metrics_url() -> str:
+    return f"http://127.0.0.1:{get_service('billing').worker_port}/metrics"
+
+
+def backlog(run: str, messages: int, size: int) -> list[tuple[bytes, bytes]]:
+    """usage.events.v1 records shaped as ingest writes them: one batch_recorded message per customer."""
+    now = datetime.now(UTC).isoformat()
+    records = []
+    for m in range(messages):
+        customer = f"bench-{run}-{m % CUSTOMERS}"
+        events = [
+            {"event_id": f"{run}-{m}-{i}", "event_type": "bench_call", "timestamp": now, "properties": {"tokens": i}}
+            for i in range(size)
+        ]
+        message = {
+            "specversion": "1.0",
+            "id": f"msg-{run}-{m}",
+            "source": "bench",
+            "type": USAGE_BATCH_RECORDED,
+            "subject": customer,
+            "time": now,
+            "data": {"customer_id": customer, "events": events},
+        }
+        records.append((customer.encode(), json.dumps(message).encode()))
+    return records
+
+
+async def billing_drain(stack: RunningStack, messages: int, size: int) -> Row:
+    """Produce a backlog straight onto the topic (faster than the consumer), then time the worker through it."""
+    records = backlog(uuid4().hex[:8], messages, size)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, **PRODUCER_OPTIONS)
+    await producer.start()
+    async with httpx.AsyncClient(timeout=10) as http:
+        before = await consumed(http, billing_metrics_url())
+        started = time.perf_counter()
+        try:
+            acks = [await producer.send(USAGE_EVENTS, value=value, key=key) for key, value in records]
+            await asyncio.gather(*acks)
+        finally:
+            await producer.stop()
+        await consumed_after(http, billing_metrics_url(), before + messages * size)
+        seconds = time.perf_counter() - started
+    return Row(f"billing consumer alone, backlog of {size}-event messages", messages * size / seconds, None, None, None)
+
+
 async def billing_rate(stack: RunningStack, requests: int) -> tuple[Row, Row]:
     """Load batch-100 and watch the billing worker take in the same events: its rate is events over the time
     from the load's start until it has consumed them all (so it keeps up when that is the load's own time)."""
-    metrics_url = f"http://127.0.0.1:{get_service('billing').worker_port}/metrics"
     async with httpx.AsyncClient(timeout=10) as http:
-        before = await consumed(http, metrics_url)
+        before = await consumed(http, billing_metrics_url())
         started = time.perf_counter()
         result = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16)
-        while True:
-            if await consumed(http, metrics_url) >= before + result.events:
-                break
-            await asyncio.sleep(0.05)
+        await consumed_after(http, billing_metrics_url(), before + result.events)
         seconds = time.perf_counter() - started
     return row("ingest, batch 100 (during the consumer run)", result), Row(
         "billing consumer, same load", result.events / seconds, None, None, None
@@ -118,7 +171,12 @@ async def billing_rate(stack: RunningStack, requests: int) -> tuple[Row, Row]:
 
 async def measure_ingest(stack: RunningStack, requests: int = 1000) -> list[Row]:
     ceiling = await load(stack, "/v1/events/validate", size=100, requests=requests, connections=16)
-    rows = [row("ceiling: validate-only, batch 100", ceiling), await raw_producer(stack, requests * 20)]
+    single_ceiling = await load(stack, "/v1/events/validate", size=1, requests=requests * 4, connections=64)
+    rows = [
+        row("ceiling: validate-only, batch 100", ceiling),
+        row("ceiling: validate-only, batch 1", single_ceiling),
+        await raw_producer(stack, requests * 20),
+    ]
     peak = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16)
     rows.append(row("ingest, batch 100", peak))
     singles = await load(stack, "/v1/events/batch", size=1, requests=requests * 4, connections=64)
@@ -127,4 +185,6 @@ async def measure_ingest(stack: RunningStack, requests: int = 1000) -> list[Row]
     paced = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16, rate=paced_rate)
     rows.append(row("ingest, batch 100 at 80% of peak", paced))
     rows.extend(await billing_rate(stack, requests))
+    rows.append(await billing_drain(stack, messages=requests * 50, size=2))
+    rows.append(await billing_drain(stack, messages=requests * 2, size=100))
     return rows

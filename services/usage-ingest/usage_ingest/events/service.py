@@ -45,20 +45,17 @@ def check_timestamps(events: Sequence[IncomingEvent], received_at: datetime, bou
         raise InvalidEvents(errors)
 
 
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def to_records(events: Sequence[IncomingEvent], received_at: datetime, source: str) -> list[Record]:
-    """One record per customer; events without a timestamp get the receipt time."""
-    received = iso_utc(received_at)
+    """One record per customer; events without a timestamp get the receipt time. Timestamps keep the sender's
+    UTC offset (RFC 3339, as the contract allows); consumers read them as instants."""
+    received = received_at.astimezone(UTC)
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_customer.setdefault(event.customer_id, []).append(
             {
                 "event_id": event.id,
                 "event_type": event.type,
-                "timestamp": iso_utc(event.timestamp) if event.timestamp else received,
+                "timestamp": event.timestamp or received,
                 "properties": event.properties,
             }
         )
@@ -68,7 +65,7 @@ def to_records(events: Sequence[IncomingEvent], received_at: datetime, source: s
     ]
 
 
-def _batch_message(customer: str, items: list[dict[str, Any]], received: str, source: str) -> bytes:
+def _batch_message(customer: str, items: list[dict[str, Any]], received: datetime, source: str) -> bytes:
     return orjson.dumps(
         {
             "specversion": "1.0",
@@ -79,5 +76,6 @@ def _batch_message(customer: str, items: list[dict[str, Any]], received: str, so
             "time": received,
             "datacontenttype": "application/json",
             "data": {"customer_id": customer, "events": items},
-        }
+        },
+        option=orjson.OPT_UTC_Z,
     )
