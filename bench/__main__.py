@@ -40,7 +40,7 @@ async def ingest_rows(stack: RunningStack, requests: int) -> list[tuple[Row, str
     def ratio(r: Row) -> str:
         rate = r.events_per_s or 0.0
         if r.name == "ingest, batch 1":
-            return f"{r.requests_per_s / (single_ceiling.requests_per_s or 1.0):.0%} of its ceiling (batch 1)"
+            return f"{(r.requests_per_s or 0.0) / (single_ceiling.requests_per_s or 1.0):.0%} of its ceiling (batch 1)"
         return f"{rate / (ceiling.events_per_s or 1.0):.0%} of ceiling, {rate / (raw.events_per_s or 1.0):.1f}x raw"
 
     return [(ceiling, "ceiling"), (single_ceiling, "ceiling"), (raw, "baseline")] + [(r, ratio(r)) for r in rows[3:]]
