@@ -59,3 +59,32 @@ async def test_posted_usage_is_visible_on_the_gateway(system: System) -> None:
 
         unauthenticated = await http.get(f"{system.url('gateway')}/v1/meters", headers={"Authorization": ""})
         assert unauthenticated.status_code == 401
+
+
+async def test_plans_are_managed_through_the_gateway_with_the_admin_scope(system: System) -> None:
+    gateway = system.url("gateway")
+    admin = {"Authorization": f"Bearer {system.stack.api_key}"}
+    meter_key, plan_key = f"seats_{uuid4().hex[:8]}", f"team_{uuid4().hex[:8]}"
+    plan = {
+        "key": plan_key,
+        "name": "Team",
+        "currency": "EUR",
+        "interval": "year",
+        "base_price_minor": 99000,
+        "charges": [{"meter": meter_key, "model": "package", "package_size": 10, "package_price_minor": 5000}],
+    }
+    async with httpx.AsyncClient(headers=admin, timeout=10) as http:
+        meter = {"key": meter_key, "event_type": "seat.added", "aggregation": "count"}
+        assert (await http.post(f"{gateway}/v1/meters", json=meter)).status_code == 201
+        created = await http.post(f"{gateway}/v1/plans", json=plan)
+        assert created.status_code == 201, created.text
+        del plan["key"]
+        changed = await http.post(f"{gateway}/v1/plans/{plan_key}/versions", json=plan | {"base_price_minor": 89000})
+        assert changed.json()["version"] == 2
+        versions = (await http.get(f"{gateway}/v1/plans/{plan_key}/versions")).json()
+        assert [v["base_price_minor"] for v in versions] == [99000, 89000]
+        issued = await http.post(f"{gateway}/v1/api-keys", json={"name": "reader", "scopes": ["read"]})
+        reader = {"Authorization": f"Bearer {issued.json()['key']}"}
+        assert (await http.get(f"{gateway}/v1/plans/{plan_key}", headers=reader)).status_code == 200
+        refused = await http.post(f"{gateway}/v1/plans", json=plan | {"key": f"x_{plan_key}"}, headers=reader)
+        assert refused.status_code == 403

@@ -1,4 +1,5 @@
-"""A simulated product backend: creates two meters, then reports API usage of three customers every second.
+"""A simulated product backend: creates the demo catalog (meters and plans), then reports usage of three customers
+every second.
 
 Reads TALLY_GATEWAY_URL, TALLY_INGEST_URL and TALLY_API_KEY. Runs until SIGTERM/SIGINT, or for
 `--max-batches N` batches. It never gives up on its own (under the supervisor, one process
@@ -18,13 +19,11 @@ from typing import Any
 
 import httpx
 
+from tally_stack.demo_catalog import METERS, PLANS
+
 log = logging.getLogger("tally.demo")
 
 CUSTOMERS = ("acme-42", "globex-7", "initech-3")
-METERS: tuple[dict[str, str], ...] = (
-    {"key": "api_calls", "event_type": "api_call", "aggregation": "count"},
-    {"key": "tokens", "event_type": "api_call", "aggregation": "sum", "property": "tokens"},
-)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_BACKOFF = 10.0
 
@@ -59,7 +58,7 @@ class Demo:
     async def run(self, max_batches: int | None) -> None:
         if not await self.wait_ready():
             return
-        await self.create_meters()
+        await self.create_catalog()
         rng = random.Random()
         sent = 0
         while not self.stopping.is_set() and (max_batches is None or sent < max_batches):
@@ -88,15 +87,16 @@ class Demo:
                 waited += 1
         return True
 
-    async def create_meters(self) -> None:
-        for meter in METERS:
-            response = await self.post(f"{self.gateway_url}/v1/meters", meter)
-            if response is None:
-                return
-            if response.status_code == 409:
-                log.info("meter %s already exists", meter["key"])
-            elif response.is_success:
-                log.info("created meter %s", meter["key"])
+    async def create_catalog(self) -> None:
+        for path, items in (("/v1/meters", METERS), ("/v1/plans", PLANS)):
+            for item in items:
+                response = await self.post(f"{self.gateway_url}{path}", item)
+                if response is None:
+                    return
+                if response.status_code == 409:
+                    log.info("%s %s already exists", path, item["key"])
+                elif response.is_success:
+                    log.info("created %s %s", path, item["key"])
 
     async def post(self, url: str, body: dict[str, Any]) -> httpx.Response | None:
         """POST, retrying connection errors and 429/502/503/504 with backoff, logging any other failure;

@@ -35,3 +35,8 @@ async def list_meters(session: AsyncSession, after: str | None, limit: int) -> S
     if after:
         query = query.where(Meter.id > after)
     return (await session.execute(query)).scalars().all()
+
+
+async def meter_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` name a meter."""
+    return set((await session.execute(select(Meter.key).where(Meter.key.in_(keys)))).scalars())

@@ -27,16 +27,22 @@ async def client(request: Request) -> httpx.AsyncClient:
 router = APIRouter()
 ClientDep = Annotated[httpx.AsyncClient, Depends(client)]
 READ = [Depends(require_scope("read"))]
+ADMIN = [Depends(require_scope("admin"))]
 
 
 @router.get("/v1/meters", tags=["catalog"], dependencies=READ)
 @router.get("/v1/meters/{meter_id}", tags=["catalog"], dependencies=READ)
+@router.get("/v1/plans", tags=["catalog"], dependencies=READ)
+@router.get("/v1/plans/{key}", tags=["catalog"], dependencies=READ)
+@router.get("/v1/plans/{key}/versions", tags=["catalog"], dependencies=READ)
 @router.get("/v1/customers/{customer_id}/usage", tags=["usage"], dependencies=READ)
 async def read_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 
 
-@router.post("/v1/meters", tags=["catalog"], dependencies=[Depends(require_scope("admin"))])
+@router.post("/v1/meters", tags=["catalog"], dependencies=ADMIN)
+@router.post("/v1/plans", tags=["catalog"], dependencies=ADMIN)
+@router.post("/v1/plans/{key}/versions", tags=["catalog"], dependencies=ADMIN)
 async def manage_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 

@@ -1,0 +1,43 @@
+"""The demo's meters and plans: the briefs' Starter, Professional and Enterprise plans, monthly and yearly (two
+months free), with their limits and an overage of $0.10 per AI request over the limit."""
+
+from typing import Any
+
+METERS: tuple[dict[str, str], ...] = (
+    {"key": "api_calls", "event_type": "api_call", "aggregation": "count"},
+    {"key": "tokens", "event_type": "api_call", "aggregation": "sum", "property": "tokens"},
+    {"key": "ai_requests", "event_type": "ai.request", "aggregation": "count"},
+    {"key": "campaign_credits", "event_type": "campaign.sent", "aggregation": "count"},
+)
+
+OVERAGE_PER_AI_REQUEST_MINOR = "10"
+
+
+def _plan(
+    key: str, name: str, monthly_minor: int, ai_requests: int, campaigns: int, **features: bool
+) -> list[dict[str, Any]]:
+    terms = {
+        "name": name,
+        "currency": "USD",
+        "trial_days": 14,
+        "charges": [
+            {
+                "meter": "ai_requests",
+                "model": "per_unit",
+                "unit_price": OVERAGE_PER_AI_REQUEST_MINOR,
+                "included_units": str(ai_requests),
+            }
+        ],
+        "entitlements": {"ai_requests": ai_requests, "campaign_credits": campaigns, **features},
+    }
+    return [
+        {"key": key, "interval": "month", "base_price_minor": monthly_minor, **terms},
+        {"key": f"{key}_yearly", "interval": "year", "base_price_minor": monthly_minor * 10, **terms},
+    ]
+
+
+PLANS: tuple[dict[str, Any], ...] = (
+    *_plan("starter", "Starter", 4900, 500, 10, advanced_analytics=False, priority_support=False),
+    *_plan("professional", "Professional", 9900, 2000, 50, advanced_analytics=True, priority_support=False),
+    *_plan("enterprise", "Enterprise", 19900, 10000, 200, advanced_analytics=True, priority_support=True),
+)

@@ -1,0 +1,1 @@
+"""Rating: pure pricing, billing-period and proration arithmetic in integer minor units."""
