@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,10 +19,19 @@ async def insert_version(session: AsyncSession, plan: PlanVersion) -> bool:
     return result.scalar_one_or_none() is not None
 
 
-async def latest_version(session: AsyncSession, key: str, *, for_update: bool = False) -> PlanVersion | None:
+# Row locks cannot serialize the next version: a waiter re-reads the row it locked, not the version added meanwhile.
+_PLAN_LOCKS = 7_361_043
+
+
+async def lock_plan(session: AsyncSession, key: str) -> None:
+    """Until the transaction ends, no one else adds a version of this plan."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"), {"space": _PLAN_LOCKS, "key": key}
+    )
+
+
+async def latest_version(session: AsyncSession, key: str) -> PlanVersion | None:
     query = select(PlanVersion).where(PlanVersion.key == key).order_by(PlanVersion.version.desc()).limit(1)
-    if for_update:
-        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 

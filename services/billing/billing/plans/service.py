@@ -84,12 +84,14 @@ async def create_plan(session: AsyncSession, data: PlanIn) -> PlanVersion:
 
 async def change_plan(session: AsyncSession, key: str, terms: PlanVersionIn) -> PlanVersion:
     """A new version of the plan; subscriptions stay on the version they have until they are moved."""
-    latest = await repository.latest_version(session, key, for_update=True)
+    await repository.lock_plan(session, key)
+    latest = await repository.latest_version(session, key)
     if latest is None:
         raise UnknownPlan(key)
     await check_terms(session, terms)
     number = latest.version + 1
-    await repository.insert_version(session, _version(key, number, terms))
+    inserted = await repository.insert_version(session, _version(key, number, terms))
+    assert inserted, "the plan lock makes the next version free"
     return await _stored(session, key, number)
 
 

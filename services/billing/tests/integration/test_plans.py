@@ -1,5 +1,6 @@
 """Plans are versioned terms checked against the meters and the pricing rules, on the real Postgres."""
 
+import asyncio
 from typing import Any
 from uuid import uuid4
 
@@ -126,3 +127,20 @@ async def test_the_demo_catalog_is_accepted(billing_api: httpx.AsyncClient) -> N
     assert (yearly["interval"], yearly["base_price_minor"], yearly["currency"]) == ("year", 99000, "USD")
     overage = yearly["charges"][0]
     assert (overage["meter"], overage["unit_price"], overage["included_units"]) == ("ai_requests", "10", "2000")
+
+
+async def test_concurrent_changes_each_get_their_own_version(billing_api: httpx.AsyncClient) -> None:
+    ai_requests, key = await meter(billing_api), unique("busy")
+    assert (await billing_api.post("/v1/plans", json=starter(key, ai_requests))).status_code == 201
+    terms = starter(key, ai_requests)
+    del terms["key"]
+    prices = [5000 + n for n in range(5)]
+    responses = await asyncio.gather(
+        *(billing_api.post(f"/v1/plans/{key}/versions", json=terms | {"base_price_minor": p}) for p in prices)
+    )
+    assert sorted((r.json()["version"], r.json()["base_price_minor"]) for r in responses) == sorted(
+        (v["version"], v["base_price_minor"]) for v in (await billing_api.get(f"/v1/plans/{key}/versions")).json()[1:]
+    )
+    versions = (await billing_api.get(f"/v1/plans/{key}/versions")).json()
+    assert [v["version"] for v in versions] == [1, 2, 3, 4, 5, 6]
+    assert sorted(v["base_price_minor"] for v in versions[1:]) == prices
