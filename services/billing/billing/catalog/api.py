@@ -1,6 +1,5 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
+from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
 
 from billing.catalog import repository, service
@@ -22,8 +21,8 @@ async def create_meter(data: MeterCreate, session: SessionDep) -> MeterOut:
 @router.get("")
 async def list_meters(
     session: SessionDep,
-    after: Annotated[str | None, Query(description="Cursor from the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: After = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> MeterList:
     meters, cursor = await service.list_meters(session, after, limit)
     return MeterList(data=[MeterOut.model_validate(m) for m in meters], next_cursor=cursor)

@@ -4,6 +4,7 @@ from typing import Self
 from contracts.billing import Aggregation
 from contracts.usage import EVENT_TYPE_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from tally_runtime.pages import NextCursor
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
 
@@ -38,4 +39,4 @@ class MeterOut(BaseModel):
 
 class MeterList(BaseModel):
     data: list[MeterOut]
-    next_cursor: str | None = Field(description="Pass as `after` for the next page; null on the last page")
+    next_cursor: NextCursor

@@ -7,6 +7,7 @@ from contracts.topics import BILLING_EVENTS
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.ids import new_id
 from tally_runtime.outbox import enqueue
+from tally_runtime.pages import split_page
 
 from billing.catalog import repository
 from billing.catalog.models import Meter
@@ -47,7 +48,4 @@ def _meter_created(meter: Meter) -> MeterCreatedEvent:
 
 
 async def list_meters(session: AsyncSession, after: str | None, limit: int) -> tuple[Sequence[Meter], str | None]:
-    meters = await repository.list_meters(session, after, limit + 1)
-    has_more = len(meters) > limit
-    page = meters[:limit]
-    return page, (page[-1].id if has_more else None)
+    return split_page(await repository.list_meters(session, after, limit + 1), limit, lambda meter: meter.id)

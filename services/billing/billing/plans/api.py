@@ -2,6 +2,7 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
 
 from billing.db import SessionDep
@@ -43,8 +44,8 @@ async def change_plan(key: str, terms: PlanVersionIn, session: SessionDep) -> Pl
 @router.get("")
 async def list_plans(
     session: SessionDep,
-    after: Annotated[str | None, Query(description="Cursor from the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: After = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> PlanList:
     """The newest version of every plan."""
     plans, cursor = await service.list_plans(session, after, limit)

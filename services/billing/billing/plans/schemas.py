@@ -15,6 +15,7 @@ from pydantic import (
     PlainSerializer,
     StrictBool,
 )
+from tally_runtime.pages import NextCursor
 
 from billing.catalog.schemas import KEY_PATTERN
 
@@ -94,4 +95,4 @@ class PlanOut(PlanIn):
 
 class PlanList(BaseModel):
     data: list[PlanOut]
-    next_cursor: str | None = Field(description="Pass as `after` for the next page; null on the last page")
+    next_cursor: NextCursor

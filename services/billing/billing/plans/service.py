@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.ids import new_id
+from tally_runtime.pages import split_page
 
 from billing.catalog import repository as catalog_repository
 from billing.plans import repository
@@ -102,6 +103,4 @@ async def _stored(session: AsyncSession, key: str, number: int) -> PlanVersion:
 
 
 async def list_plans(session: AsyncSession, after: str | None, limit: int) -> tuple[Sequence[PlanVersion], str | None]:
-    plans = await repository.latest_versions(session, after, limit + 1)
-    page = plans[:limit]
-    return page, (page[-1].key if len(plans) > limit else None)
+    return split_page(await repository.latest_versions(session, after, limit + 1), limit, lambda plan: plan.key)

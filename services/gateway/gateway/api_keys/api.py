@@ -1,8 +1,7 @@
 """Issuing, listing and revoking API keys (admin scope)."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
+from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
 
 from gateway.api_keys import service
@@ -23,8 +22,8 @@ async def issue_key(data: ApiKeyCreate, session: SessionDep) -> ApiKeyIssuedOut:
 @router.get("")
 async def list_keys(
     session: SessionDep,
-    after: Annotated[str | None, Query(description="Cursor from the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    after: After = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> ApiKeyList:
     keys, cursor = await service.list_keys(session, after, limit)
     return ApiKeyList(data=[ApiKeyOut.model_validate(key) for key in keys], next_cursor=cursor)

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from tally_runtime.api_keys import SCOPES, Scope
+from tally_runtime.pages import NextCursor
 
 
 def _distinct_in_order(scopes: list[Scope]) -> list[Scope]:
@@ -41,4 +42,4 @@ class ApiKeyIssuedOut(BaseModel):
 
 class ApiKeyList(BaseModel):
     data: list[ApiKeyOut]
-    next_cursor: str | None = Field(description="Pass as `after` for the next page; null on the last page")
+    next_cursor: NextCursor

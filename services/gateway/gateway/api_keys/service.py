@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.api_keys import HASH_ALGORITHM, ApiKeyGrant, hash_key, new_secret
 from tally_runtime.ids import new_id
 from tally_runtime.outbox import enqueue
+from tally_runtime.pages import split_page
 
 from gateway.api_keys import repository
 from gateway.api_keys.models import ApiKey
@@ -63,10 +64,7 @@ async def revoke_key(session: AsyncSession, key_id: str) -> None:
 
 
 async def list_keys(session: AsyncSession, after: str | None, limit: int) -> tuple[Sequence[ApiKey], str | None]:
-    keys = await repository.list_keys(session, after, limit + 1)
-    has_more = len(keys) > limit
-    page = keys[:limit]
-    return page, (page[-1].id if has_more else None)
+    return split_page(await repository.list_keys(session, after, limit + 1), limit, lambda key: key.id)
 
 
 async def find_active(session: AsyncSession, digest: str) -> ApiKeyGrant | None:
