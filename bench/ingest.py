@@ -12,8 +12,9 @@ from uuid import uuid4
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from contracts.envelope import encode_event
 from contracts.topics import USAGE_EVENTS
-from contracts.usage import USAGE_BATCH_RECORDED
+from contracts.usage import UsageBatchRecorded, UsageBatchRecordedEvent, UsageItem
 from tally_runtime.kafka import PRODUCER_OPTIONS
 from tally_stack.services import get_service
 
@@ -116,24 +117,17 @@ def billing_metrics_url() -> str:
 
 def backlog(run: str, messages: int, size: int) -> list[tuple[bytes, bytes]]:
     """usage.events.v1 records shaped as ingest writes them: one batch_recorded message per customer."""
-    now = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC)
     records = []
     for m in range(messages):
         customer = f"bench-{run}-{m % CUSTOMERS}"
-        events = [
-            {"event_id": f"{run}-{m}-{i}", "event_type": "bench_call", "timestamp": now, "properties": {"tokens": i}}
+        items = [
+            UsageItem(event_id=f"{run}-{m}-{i}", event_type="bench_call", timestamp=now, properties={"tokens": i})
             for i in range(size)
         ]
-        message = {
-            "specversion": "1.0",
-            "id": f"msg-{run}-{m}",
-            "source": "bench",
-            "type": USAGE_BATCH_RECORDED,
-            "subject": customer,
-            "time": now,
-            "data": {"customer_id": customer, "events": events},
-        }
-        records.append((customer.encode(), json.dumps(message).encode()))
+        data = UsageBatchRecorded(customer_id=customer, events=items)
+        message = UsageBatchRecordedEvent.of(f"msg-{run}-{m}", data, source="bench", time=now)
+        records.append((customer.encode(), encode_event(message)))
     return records
 
 

@@ -3,7 +3,7 @@ prices (fractions allowed, e.g. "0.10" is a tenth of a cent)."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,8 @@ from pydantic import (
 from tally_runtime.pages import NextCursor
 
 from billing.catalog.schemas import KEY_PATTERN
+from billing.rating.periods import Interval
+from billing.rating.pricing import Model
 
 
 def _decimal_string(value: Any) -> Any:
@@ -33,8 +35,6 @@ ExactDecimal = Annotated[
     Field(allow_inf_nan=False),
     PlainSerializer(lambda value: format(value, "f"), return_type=str),
 ]
-Interval = Literal["month", "year"]
-PricingModel = Literal["per_unit", "graduated", "volume", "package", "flat"]
 
 
 class Tier(BaseModel):
@@ -51,7 +51,7 @@ class Charge(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meter: str = Field(pattern=KEY_PATTERN, description="A meter's key")
-    model: PricingModel
+    model: Model
     unit_price: ExactDecimal | None = Field(None, description="per_unit: minor units per unit")
     tiers: list[Tier] | None = Field(None, description="graduated and volume")
     package_size: int | None = Field(None, description="package: units per started block")
