@@ -12,12 +12,14 @@ METER_CREATED = "tally.meter.created"
 METER_ID_PATTERN = r"^mtr_[0-9A-Za-z]+$"
 METER_KEY_PATTERN = EVENT_TYPE_PATTERN
 
-# Widening this alias (max, unique_count, latest) is backward compatible; removing a value is not.
-Aggregation = Literal["count", "sum"]
+# Widening this alias is backward compatible; removing a value is not.
+Aggregation = Literal["count", "sum", "max", "unique_count", "latest"]
+# A filter's value: a JSON scalar that the usage event's property must equal.
+FilterValue = str | int | float | bool
 
 
 class MeterCreated(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 
     meter_id: str = Field(pattern=METER_ID_PATTERN, max_length=255)
     key: str = Field(pattern=METER_KEY_PATTERN)
@@ -26,6 +28,10 @@ class MeterCreated(BaseModel):
     aggregation: Aggregation
     property: str | None = Field(default=None, min_length=1, max_length=255, validate_default=True)
     """The usage property aggregated; required by every aggregation except "count"."""
+    filters: dict[str, FilterValue] = Field(default_factory=dict)
+    """Only usage events whose properties hold every one of these values are measured; empty: every event."""
+    group_by: str | None = Field(default=None, min_length=1, max_length=255)
+    """A usage property: the meter keeps one value per distinct value of it (as text; events without it: "")."""
     created_at: UtcDateTime
 
     @field_validator("property")

@@ -4,6 +4,10 @@ from dataclasses import dataclass
 
 from .api_keys import API_KEY_ISSUED, API_KEY_REVOKED
 from .billing import METER_CREATED
+from .credits import CREDITS_BALANCE_ADJUSTED, CREDITS_CONSUMED, CREDITS_GRANTED
+from .customers import CUSTOMER_CREATED, CUSTOMER_UPDATED
+from .invoices import INVOICE_FINALIZED, INVOICE_MARKED_UNCOLLECTIBLE, INVOICE_PAID, INVOICE_VOIDED
+from .subscriptions import SUBSCRIPTION_CANCELED, SUBSCRIPTION_CREATED, SUBSCRIPTION_UPDATED
 from .usage import USAGE_BATCH_RECORDED, USAGE_RECORDED
 
 USAGE_EVENTS = "usage.events.v1"
@@ -49,7 +53,21 @@ TOPICS: tuple[TopicSpec, ...] = (
         compacted=False,
         producers=("billing",),
         consumers=("analytics", "assistant", "gateway"),
-        event_types=(METER_CREATED,),
+        event_types=(
+            METER_CREATED,
+            CUSTOMER_CREATED,
+            CUSTOMER_UPDATED,
+            SUBSCRIPTION_CREATED,
+            SUBSCRIPTION_UPDATED,
+            SUBSCRIPTION_CANCELED,
+            INVOICE_FINALIZED,
+            INVOICE_PAID,
+            INVOICE_VOIDED,
+            INVOICE_MARKED_UNCOLLECTIBLE,
+            CREDITS_GRANTED,
+            CREDITS_CONSUMED,
+            CREDITS_BALANCE_ADJUSTED,
+        ),
     ),
     TopicSpec(
         name=ANALYTICS_ALERTS,

@@ -231,9 +231,17 @@ def test_on_the_real_usage_schema() -> None:
 
 def test_on_the_real_meter_schema() -> None:
     schema = generate_schemas()[METER_CREATED]
-    aggregation = schema["$defs"]["MeterCreated"]["properties"]["aggregation"]
-    assert aggregation["enum"] == ["count", "sum"]
-    wider = copy.deepcopy(schema)
-    wider["$defs"]["MeterCreated"]["properties"]["aggregation"]["enum"] += ["max", "unique_count", "latest"]
-    assert breaking_changes(schema, wider) == []
-    assert breaking_changes(wider, schema) == ['data.aggregation: enum values removed: "max", "unique_count", "latest"']
+    meter = schema["$defs"]["MeterCreated"]
+    assert meter["properties"]["aggregation"]["enum"] == ["count", "sum", "max", "unique_count", "latest"]
+    narrower = copy.deepcopy(schema)
+    narrower["$defs"]["MeterCreated"]["properties"]["aggregation"]["enum"] = ["count", "sum"]
+    assert breaking_changes(narrower, schema) == []
+    assert breaking_changes(schema, narrower) == [
+        'data.aggregation: enum values removed: "max", "unique_count", "latest"'
+    ]
+    before_filters = copy.deepcopy(narrower)
+    for name in ("filters", "group_by"):
+        del before_filters["$defs"]["MeterCreated"]["properties"][name]
+    assert breaking_changes(before_filters, schema) == []
+    assert breaking_changes(schema, before_filters)[-2:] == ["data.filters: removed", "data.group_by: removed"]
+    assert "filters" not in meter["required"] and "group_by" not in meter["required"]

@@ -3,8 +3,12 @@ from tally_runtime.lifespans import Database, database_api
 
 from billing.catalog.api import router as meters_router
 from billing.config import BillingSettings, get_settings
+from billing.credits.api import router as credits_router
+from billing.customers.api import router as customers_router
 from billing.db import MIGRATIONS, SCHEMA
+from billing.invoices.api import router as invoices_router
 from billing.plans.api import router as plans_router
+from billing.subscriptions.api import router as subscriptions_router
 from billing.usage.api import router as usage_router
 
 
@@ -13,4 +17,8 @@ def create_app(settings: BillingSettings | None = None) -> FastAPI:
     app.include_router(meters_router)
     app.include_router(plans_router)
     app.include_router(usage_router)
+    app.include_router(credits_router)
+    app.include_router(customers_router)
+    app.include_router(subscriptions_router)
+    app.include_router(invoices_router)
     return app

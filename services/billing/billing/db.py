@@ -21,7 +21,11 @@ class Base(DeclarativeBase):
 def import_models() -> None:
     """Register every ORM model on `metadata` (alembic autogenerate and tests need them all)."""
     from billing.catalog import models as catalog_models  # noqa: F401
+    from billing.credits import models as credit_models  # noqa: F401
+    from billing.customers import models as customer_models  # noqa: F401
+    from billing.invoices import models as invoice_models  # noqa: F401
     from billing.plans import models as plan_models  # noqa: F401
+    from billing.subscriptions import models as subscription_models  # noqa: F401
     from billing.usage import models as usage_models  # noqa: F401
 
 

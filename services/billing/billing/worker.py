@@ -1,11 +1,15 @@
+from datetime import timedelta
+
 from faststream.asgi import AsgiFastStream
 from tally_runtime.kafka import create_broker
 from tally_runtime.lifespans import Database
 from tally_runtime.outbox import OutboxRelay
+from tally_runtime.periodic import Periodic
 from tally_runtime.worker import create_worker
 
 from billing.config import BillingSettings, get_settings
 from billing.db import MIGRATIONS, SCHEMA, outbox
+from billing.invoices.run import invoice_run
 from billing.usage import consumer as usage_consumer
 
 
@@ -15,4 +19,10 @@ def create_worker_app(settings: BillingSettings | None = None) -> AsgiFastStream
     broker = create_broker(settings.kafka_bootstrap_servers, client_id="billing-worker")
     usage_consumer.subscribe(broker, database.session, settings.consumer_group)
     relay = OutboxRelay(lambda: database.sessions, outbox, settings.kafka_bootstrap_servers)
-    return create_worker(broker, on_startup=[database.start, relay.start], on_shutdown=[relay.stop, database.stop])
+    draft_for = timedelta(hours=settings.invoice_draft_hours)
+    invoices = Periodic("invoice run", lambda: invoice_run(database.sessions, draft_for), settings.invoice_run_every_s)
+    return create_worker(
+        broker,
+        on_startup=[database.start, relay.start, invoices.start],
+        on_shutdown=[invoices.stop, relay.stop, database.stop],
+    )

@@ -17,6 +17,8 @@ async def insert_meter(session: AsyncSession, meter: Meter) -> bool:
         event_type=meter.event_type,
         aggregation=meter.aggregation,
         property=meter.property,
+        filters=meter.filters,
+        group_by=meter.group_by,
     )
     result = await session.execute(statement.on_conflict_do_nothing(index_elements=["key"]).returning(Meter.id))
     return result.scalar_one_or_none() is not None
@@ -24,6 +26,10 @@ async def insert_meter(session: AsyncSession, meter: Meter) -> bool:
 
 async def meter_by_key(session: AsyncSession, key: str) -> Meter | None:
     return (await session.execute(select(Meter).where(Meter.key == key))).scalar_one_or_none()
+
+
+async def meters_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[Meter]:
+    return list((await session.execute(select(Meter).where(Meter.key.in_(keys)))).scalars())
 
 
 async def meter_by_id(session: AsyncSession, meter_id: str) -> Meter | None:

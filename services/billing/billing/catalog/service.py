@@ -42,6 +42,8 @@ def _meter_created(meter: Meter) -> MeterCreatedEvent:
         event_type=meter.event_type,
         aggregation=meter.aggregation,
         property=meter.property,
+        filters=meter.filters,
+        group_by=meter.group_by,
         created_at=meter.created_at,
     )
     return meter_created(new_id("evt"), data, SOURCE)

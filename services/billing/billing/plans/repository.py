@@ -20,7 +20,7 @@ async def insert_version(session: AsyncSession, plan: PlanVersion) -> bool:
 
 
 # Row locks cannot serialize the next version: a waiter re-reads the row it locked, not the version added meanwhile.
-_PLAN_LOCKS = 7_361_043
+_PLAN_LOCKS = 7_361_044  # the outbox relay locks (7_361_043, hashtext(schema))
 
 
 async def lock_plan(session: AsyncSession, key: str) -> None:

@@ -3,38 +3,15 @@ prices (fractions allowed, e.g. "0.10" is a tenth of a cent)."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    NonNegativeInt,
-    PlainSerializer,
-    StrictBool,
-)
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, StrictBool
 from tally_runtime.pages import NextCursor
 
+from billing.api_types import Currency, ExactDecimal
 from billing.catalog.schemas import KEY_PATTERN
 from billing.rating.periods import Interval
 from billing.rating.pricing import Model
-
-
-def _decimal_string(value: Any) -> Any:
-    """Exact input only: a JSON float may already have lost digits."""
-    if isinstance(value, float):
-        raise ValueError('must be a decimal string, e.g. "0.10"')
-    return value
-
-
-ExactDecimal = Annotated[
-    Decimal,
-    BeforeValidator(_decimal_string),
-    Field(allow_inf_nan=False),
-    PlainSerializer(lambda value: format(value, "f"), return_type=str),
-]
 
 
 class Tier(BaseModel):
@@ -69,7 +46,7 @@ class PlanVersionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    currency: Annotated[str, AfterValidator(str.upper)] = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217")
+    currency: Currency
     interval: Interval
     base_price_minor: NonNegativeInt = Field(description="Charged each period in advance")
     trial_days: int = Field(0, ge=0, le=730)

@@ -18,7 +18,15 @@ class DailyValue(BaseModel):
     value: Quantity
 
 
+class GroupTotal(BaseModel):
+    group: str
+    total: Quantity
+
+
 class UsageReport(BaseModel):
+    """The meter's value over the window, per UTC day, and per group for a meter with group_by. For max, latest
+    and unique_count the total is the window's own (e.g. distinct values over the whole window), not a sum."""
+
     model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
 
     customer_id: str
@@ -27,3 +35,7 @@ class UsageReport(BaseModel):
     to: datetime
     total: Quantity
     daily: list[DailyValue]
+    groups: list[GroupTotal] | None = Field(
+        None, description='Each group\'s total (ordered by group; "" holds events without the property); null '
+        "when the meter has no group_by"
+    )

@@ -1,6 +1,7 @@
 """Pure: how a time window [start, end) splits into whole UTC days and the partly covered days at its edges."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 
@@ -30,3 +31,56 @@ def split_window(start: datetime, end: datetime) -> WindowSplit:
         else:
             partial.append((max(start, day_start), min(end, day_end)))
     return WindowSplit(days, whole, partial)
+
+
+@dataclass(frozen=True)
+class UsageWindow:
+    """One customer's usage over [start, end)."""
+
+    customer_id: str  # the usage events' customer_id
+    start: datetime  # inclusive, aware
+    end: datetime  # exclusive, aware
+
+
+@dataclass
+class WindowArrays:
+    """Windows as the measuring SQL reads them, one array per column: each window's whole UTC days (one range per
+    window) and the partly covered days at its edges (at most two spans per window), tagged with the window's index."""
+
+    day_window: list[int] = field(default_factory=list)
+    day_customer: list[str] = field(default_factory=list)
+    first_day: list[date] = field(default_factory=list)
+    last_day: list[date] = field(default_factory=list)
+    span_window: list[int] = field(default_factory=list)
+    span_customer: list[str] = field(default_factory=list)
+    span_start: list[datetime] = field(default_factory=list)
+    span_end: list[datetime] = field(default_factory=list)
+
+
+def window_arrays(windows: Sequence[UsageWindow]) -> WindowArrays:
+    """Raises ValueError on a window without a time zone or not ending after it starts."""
+    arrays = WindowArrays()
+    for index, window in enumerate(windows):
+        if window.start.tzinfo is None or window.end.tzinfo is None:
+            raise ValueError("window times must be aware (carry a time zone)")
+        split = split_window(window.start, window.end)
+        if split.whole_days:
+            arrays.day_window.append(index)
+            arrays.day_customer.append(window.customer_id)
+            arrays.first_day.append(split.whole_days[0])
+            arrays.last_day.append(split.whole_days[-1])
+        for start, end in split.partial_spans:
+            arrays.span_window.append(index)
+            arrays.span_customer.append(window.customer_id)
+            arrays.span_start.append(start)
+            arrays.span_end.append(end)
+    return arrays
+
+
+def day_windows(window: UsageWindow) -> list[UsageWindow]:
+    """The window cut at each UTC midnight: one window per UTC day it touches, in order."""
+    start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
+    return [
+        UsageWindow(window.customer_id, max(start, midnight(day)), min(end, midnight(day + timedelta(days=1))))
+        for day in split_window(start, end).days
+    ]

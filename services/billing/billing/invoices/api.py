@@ -1,0 +1,71 @@
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
+from tally_runtime.problems import Problem
+
+from billing.customers.api import unknown_customer
+from billing.customers.service import UnknownCustomer
+from billing.db import SessionDep
+from billing.invoices import service
+from billing.invoices.schemas import InvoiceList, InvoiceOut, Status
+
+router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
+
+
+@router.get("")
+async def list_invoices(
+    session: SessionDep,
+    customer_id: Annotated[str | None, Query(description="Our `cus_` id or your external id")] = None,
+    status: Status | None = None,
+    after: After = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> InvoiceList:
+    """Newest first."""
+    try:
+        invoices, cursor = await service.list_invoices(session, customer_id, status, after, limit)
+    except UnknownCustomer:
+        raise unknown_customer(customer_id or "") from None
+    return InvoiceList(data=[InvoiceOut.model_validate(i) for i in invoices], next_cursor=cursor)
+
+
+@router.get("/{invoice_id}")
+async def get_invoice(invoice_id: str, session: SessionDep) -> InvoiceOut:
+    try:
+        return InvoiceOut.model_validate(await service.get_invoice(session, invoice_id))
+    except service.UnknownInvoice:
+        raise Problem(404, f"No invoice {invoice_id!r}.") from None
+
+
+async def _act(session: SessionDep, invoice_id: str, action: str) -> InvoiceOut:
+    now = datetime.now(UTC)
+    try:
+        invoice = await service.transition(session, invoice_id, action, now)
+    except service.UnknownInvoice:
+        raise Problem(404, f"No invoice {invoice_id!r}.") from None
+    except service.WrongStatus as exc:
+        raise Problem(409, str(exc)) from None
+    return InvoiceOut.model_validate(invoice)
+
+
+@router.post("/{invoice_id}/finalize")
+async def finalize_invoice(invoice_id: str, session: SessionDep) -> InvoiceOut:
+    """Number and freeze a draft now, without waiting for the draft period."""
+    return await _act(session, invoice_id, "finalize")
+
+
+@router.post("/{invoice_id}/pay")
+async def pay_invoice(invoice_id: str, session: SessionDep) -> InvoiceOut:
+    """Record a payment received outside Stripe."""
+    return await _act(session, invoice_id, "pay")
+
+
+@router.post("/{invoice_id}/void")
+async def void_invoice(invoice_id: str, session: SessionDep) -> InvoiceOut:
+    return await _act(session, invoice_id, "void")
+
+
+@router.post("/{invoice_id}/mark-uncollectible")
+async def mark_invoice_uncollectible(invoice_id: str, session: SessionDep) -> InvoiceOut:
+    return await _act(session, invoice_id, "mark_uncollectible")
