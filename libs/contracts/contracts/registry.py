@@ -15,6 +15,7 @@ from .credits import (
     CreditsGrantedEvent,
 )
 from .customers import CUSTOMER_CREATED, CUSTOMER_UPDATED, CustomerCreatedEvent, CustomerUpdatedEvent
+from .entitlements import THRESHOLD_REACHED, ThresholdReachedEvent
 from .envelope import CloudEvent
 from .invoices import (
     INVOICE_FINALIZED,
@@ -56,6 +57,7 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(SUBSCRIPTION_CREATED, BILLING_EVENTS, SubscriptionCreatedEvent),
         EventType(SUBSCRIPTION_UPDATED, BILLING_EVENTS, SubscriptionUpdatedEvent),
         EventType(SUBSCRIPTION_CANCELED, BILLING_EVENTS, SubscriptionCanceledEvent),
+        EventType(THRESHOLD_REACHED, BILLING_EVENTS, ThresholdReachedEvent),
         EventType(INVOICE_FINALIZED, BILLING_EVENTS, InvoiceFinalizedEvent),
         EventType(INVOICE_PAID, BILLING_EVENTS, InvoicePaidEvent),
         EventType(INVOICE_VOIDED, BILLING_EVENTS, InvoiceVoidedEvent),

@@ -4,7 +4,12 @@ import pytest
 from contracts.billing import MeterCreated
 from pydantic import ValidationError
 
-BASE = {"meter_id": "mtr_1", "key": "tokens", "event_type": "ai.request", "created_at": datetime(2026, 11, 1, tzinfo=UTC)}
+BASE = {
+    "meter_id": "mtr_1",
+    "key": "tokens",
+    "event_type": "ai.request",
+    "created_at": datetime(2026, 11, 1, tzinfo=UTC),
+}
 
 
 def test_filters_and_group_by_default_to_none() -> None:

@@ -6,6 +6,7 @@ from billing.config import BillingSettings, get_settings
 from billing.credits.api import router as credits_router
 from billing.customers.api import router as customers_router
 from billing.db import MIGRATIONS, SCHEMA
+from billing.entitlements.api import router as entitlements_router
 from billing.invoices.api import router as invoices_router
 from billing.plans.api import router as plans_router
 from billing.subscriptions.api import router as subscriptions_router
@@ -19,6 +20,7 @@ def create_app(settings: BillingSettings | None = None) -> FastAPI:
     app.include_router(usage_router)
     app.include_router(credits_router)
     app.include_router(customers_router)
+    app.include_router(entitlements_router)
     app.include_router(subscriptions_router)
     app.include_router(invoices_router)
     return app

@@ -23,6 +23,7 @@ def import_models() -> None:
     from billing.catalog import models as catalog_models  # noqa: F401
     from billing.credits import models as credit_models  # noqa: F401
     from billing.customers import models as customer_models  # noqa: F401
+    from billing.entitlements import models as entitlement_models  # noqa: F401
     from billing.invoices import models as invoice_models  # noqa: F401
     from billing.plans import models as plan_models  # noqa: F401
     from billing.subscriptions import models as subscription_models  # noqa: F401

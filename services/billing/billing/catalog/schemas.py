@@ -46,7 +46,7 @@ class MeterCreate(BaseModel):
         description='Only events whose properties have these values are measured, e.g. {"model": "large"}',
     )
     group_by: PropertyName | None = Field(
-        None, description="A property: one value per distinct value of it (events without it form the group \"\")"
+        None, description='A property: one value per distinct value of it (events without it form the group "")'
     )
 
     @field_validator("property")

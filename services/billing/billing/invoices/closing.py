@@ -25,11 +25,12 @@ from billing.rating.proration import ProrationLine
 from billing.subscriptions import repository as subscriptions
 from billing.subscriptions.events import announce, terms_of
 from billing.subscriptions.models import Subscription
-from billing.usage.service import UsageWindow, measure
+from billing.usage.measuring import Measured, measure_each
+from billing.usage.window import UsageWindow
 
 DUE_BATCH = 200
+Usage = Mapping[str, Mapping[str | None, Decimal]]  # one window's usage: meter key -> group -> quantity
 TICK = timedelta(microseconds=1)
-Quantities = Mapping[tuple[str, str], Mapping[str | None, Decimal]]  # (usage customer id, meter) -> group -> qty
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,10 @@ async def close_batch(session: AsyncSession, now: datetime, limit: int) -> int:
         for s in due
         if s.status != "trialing"
     }
-    quantities = await _measure(session, [s.plan for s in due], list(usage_windows.values()))
+    measured = await _measure(session, [s.plan for s in due], list(usage_windows.values()))
     for subscription in due:
-        await _close_period(session, subscription, customers[subscription.customer_id], quantities)
+        usage = measured.get(usage_windows[subscription.id], {}) if subscription.id in usage_windows else {}
+        await _close_period(session, subscription, customers[subscription.customer_id], usage)
     return len(due)
 
 
@@ -102,9 +104,10 @@ async def close_now(session: AsyncSession, subscription: Subscription, customer:
     invoice = await _open(session, customer, subscription, now, period)
     lines: list[Line] = []
     if subscription.status != "trialing":
-        quantities = await _measure(session, [subscription.plan], [_window(customer, period)])
+        window = _window(customer, period)
+        usage = (await _measure(session, [subscription.plan], [window]))[window]
         lines += await _usage(
-            session, invoice.id, customer, subscription.plan, period=period, quantities=quantities, preview=False
+            session, invoice.id, customer, subscription.plan, period=period, usage=usage, preview=False
         )
     lines += await _take_pending(session, subscription, invoice.id)
     _end(subscription, now)
@@ -118,19 +121,16 @@ async def upcoming(session: AsyncSession, subscription: Subscription, customer: 
     measured_until = min(max(now, period.start), period.end)
     if subscription.status != "trialing" and measured_until > period.start:
         measured = Period(period.start, measured_until)
-        quantities = await _measure(session, [subscription.plan], [_window(customer, measured)])
-        lines += await _usage(
-            session, None, customer, subscription.plan, period=period, quantities=quantities, preview=True
-        )
+        window = _window(customer, measured)
+        usage = (await _measure(session, [subscription.plan], [window]))[window]
+        lines += await _usage(session, None, customer, subscription.plan, period=period, usage=usage, preview=True)
     lines += [_pending_line(item) for item in await _pending(session, subscription, lock=False)]
     lines += _next_fee(subscription)
     credits_applied = await _balance(session, None, customer, lines, preview=True)
     return Preview(customer, subscription, period, lines, builder.totals(lines, credits_applied, customer.tax_rate))
 
 
-async def _close_period(
-    session: AsyncSession, subscription: Subscription, customer: Customer, quantities: Quantities
-) -> Invoice:
+async def _close_period(session: AsyncSession, subscription: Subscription, customer: Customer, usage: Usage) -> Invoice:
     boundary = subscription.current_period_end
     period = Period(subscription.current_period_start, boundary)
     invoice = await _open(session, customer, subscription, boundary, period)
@@ -138,7 +138,7 @@ async def _close_period(
     lines: list[Line] = []
     if subscription.status != "trialing":
         lines += await _usage(
-            session, invoice.id, customer, subscription.plan, period=period, quantities=quantities, preview=False
+            session, invoice.id, customer, subscription.plan, period=period, usage=usage, preview=False
         )
     lines += await _take_pending(session, subscription, invoice.id)
     lines += _next_fee(subscription)
@@ -190,14 +190,9 @@ def _window(customer: Customer, period: Period) -> UsageWindow:
     return UsageWindow(customer.usage_key, period.start, period.end)
 
 
-async def _measure(session: AsyncSession, plans: Sequence[PlanVersion], windows: Sequence[UsageWindow]) -> Quantities:
+async def _measure(session: AsyncSession, plans: Sequence[PlanVersion], windows: Sequence[UsageWindow]) -> Measured:
     meters = sorted({charge["meter"] for plan in plans for charge in plan.charges})
-    if not meters or not windows:
-        return {}
-    quantities: dict[tuple[str, str], dict[str | None, Decimal]] = {}
-    for (customer_key, meter, group), quantity in (await measure(session, meters, windows)).items():
-        quantities.setdefault((customer_key, meter), {})[group] = quantity
-    return quantities
+    return await measure_each(session, meters, windows)
 
 
 async def _usage(
@@ -207,18 +202,18 @@ async def _usage(
     plan: PlanVersion,
     *,
     period: Period,
-    quantities: Quantities,
+    usage: Usage,
     preview: bool,
 ) -> list[Line]:
     lines: list[Line] = []
     for stored in plan.charges:
         charge = rating_charge(Charge.model_validate(stored))
-        measured = quantities.get((customer.usage_key, charge.meter), {})
+        measured = usage.get(charge.meter, {})
         wanted = builder.billable_units(charge, measured)
         covered = Decimal(0)
         if wanted > 0:
             covered = await credits.consume_units(
-                session, customer.id, charge.meter, wanted, period.end, invoice_id, preview=preview
+                session, customer.id, charge.meter, wanted, period.end - TICK, invoice_id, preview=preview
             )
         lines += builder.usage_lines(charge, measured, covered, period)
     return lines

@@ -1,6 +1,8 @@
-"""Subscriber for usage.events.v1: records each event once and updates the meter totals."""
+"""Subscriber for usage.events.v1: records each event once, updates the meter totals, and announces the limit
+marks the new usage reached, all in one transaction per batch."""
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from contracts.topics import USAGE_EVENTS
 from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent, decode_usage
@@ -8,12 +10,17 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.consumer import Delivered, Recorded, subscribe_batch
 
+from billing.entitlements.service import announce_thresholds
 from billing.usage import service
 
 
 def subscribe(broker: KafkaBroker, new_session: Callable[[], AsyncSession], group_id: str) -> None:
     async def record(batch: Sequence[Delivered[UsageRecordedEvent | UsageBatchRecordedEvent]]) -> Recorded:
+        messages = [item.event for item in batch]
         async with new_session() as session, session.begin():
-            return await service.record_usage(session, [item.event for item in batch])
+            recorded = await service.record_usage(session, messages)
+            if recorded.new:
+                await announce_thresholds(session, {m.data.customer_id for m in messages}, datetime.now(UTC))
+            return recorded
 
     subscribe_batch(broker, topic=USAGE_EVENTS, group_id=group_id, decode=decode_usage, handle=record)

@@ -36,6 +36,7 @@ class UsageReport(BaseModel):
     total: Quantity
     daily: list[DailyValue]
     groups: list[GroupTotal] | None = Field(
-        None, description='Each group\'s total (ordered by group; "" holds events without the property); null '
-        "when the meter has no group_by"
+        None,
+        description='Each group\'s total (ordered by group; "" holds events without the property); null '
+        "when the meter has no group_by",
     )

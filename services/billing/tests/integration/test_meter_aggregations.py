@@ -182,7 +182,7 @@ async def test_new_meters_of_each_kind_count_earlier_usage(
         ({"aggregation": "count", "filters": {"model": None}}, "body.filters.model", "must be a string"),
         ({"aggregation": "count", "filters": {"model": ["a"]}}, "body.filters.model", "must be a string"),
         ({"aggregation": "count", "filters": {"model": {"a": 1}}}, "body.filters.model", "must be a string"),
-        ({"aggregation": "count", "filters": {"": 1}}, "body.filters.[key]", "at least 1 character"),
+        ({"aggregation": "count", "filters": {"": 1}}, "body.filters..[key]", "at least 1 character"),
         ({"aggregation": "count", "filters": "model=large"}, "body.filters", "valid dictionary"),
         ({"aggregation": "count", "group_by": ""}, "body.group_by", "at least 1 character"),
         ({"aggregation": "count", "group_by": 3}, "body.group_by", "valid string"),

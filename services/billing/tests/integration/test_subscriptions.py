@@ -234,3 +234,22 @@ async def test_invoice_numbers_have_no_gaps_and_statuses_move_one_way(kit: Any) 
     assert (await kit.api.post(f"/v1/invoices/{invoice['id']}/void")).status_code == 409
     assert (await kit.api.post(f"/v1/invoices/{invoice['id']}/finalize")).status_code == 409
     assert (await kit.api.get(f"/v1/invoices/{invoice['id']}")).json()["number"] == invoice["number"]
+
+
+async def test_two_subscriptions_of_one_customer_measure_their_own_periods(kit: Any) -> None:
+    meter, event_type = await kit.count_meter()
+    plan = await kit.plan(meter, allow_multiple_subscriptions=True)
+    acme = await kit.customer()
+    early = await subscribe(kit.api, customer_id=acme["id"], plan_key=plan, start_date="2026-04-01")
+    late = await subscribe(kit.api, customer_id=acme["id"], plan_key=plan, start_date="2026-04-16")
+    await kit.record(acme["external_id"], event_type, [at("2026-04-10")] * 9 + [at("2026-04-20")] * 7)
+
+    await closing.close_due(kit.sessions, at("2026-05-17"))
+
+    usage = {
+        invoice["subscription_id"]: line["quantity"]
+        for invoice in await invoices_of(kit.api, acme["id"])
+        for line in invoice["lines"]
+        if line["kind"] == "usage"
+    }
+    assert usage == {early["id"]: "16", late["id"]: "7"}

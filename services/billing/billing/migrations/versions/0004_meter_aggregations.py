@@ -39,9 +39,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "meter_daily_totals",
-        sa.Column(
-            "group_digest", postgresql.BYTEA(), server_default=sa.text("sha256(''::bytea)"), nullable=False
-        ),
+        sa.Column("group_digest", postgresql.BYTEA(), server_default=sa.text("sha256(''::bytea)"), nullable=False),
         schema=SCHEMA,
     )
     op.alter_column("meter_daily_totals", "group_key", server_default=None, schema=SCHEMA)

@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from billing.usage.window import split_window
+from billing.usage.window import UsageWindow, day_windows, split_window, window_arrays
 
 
 def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -39,3 +39,39 @@ def test_other_time_zones_are_read_in_utc() -> None:
 def test_empty_window_is_refused() -> None:
     with pytest.raises(ValueError, match="end after it starts"):
         split_window(at(2), at(2))
+
+
+def test_window_arrays_give_each_window_its_whole_days_and_edges() -> None:
+    windows = [
+        UsageWindow("a", at(1, 12), at(3, 6)),
+        UsageWindow("b", at(1), at(4)),
+        UsageWindow("c", at(5, 1), at(5, 2)),
+    ]
+    arrays = window_arrays(windows)
+    assert (arrays.day_window, arrays.day_customer) == ([0, 1], ["a", "b"])
+    assert arrays.first_day == [date(2026, 11, 2), date(2026, 11, 1)]
+    assert arrays.last_day == [date(2026, 11, 2), date(2026, 11, 3)]
+    assert (arrays.span_window, arrays.span_customer) == ([0, 0, 2], ["a", "a", "c"])
+    assert list(zip(arrays.span_start, arrays.span_end, strict=True)) == [
+        (at(1, 12), at(2)),
+        (at(3), at(3, 6)),
+        (at(5, 1), at(5, 2)),
+    ]
+
+
+def test_window_arrays_refuse_naive_and_empty_windows() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        window_arrays([UsageWindow("a", datetime(2026, 11, 1), at(2))])
+    with pytest.raises(ValueError, match="end after it starts"):
+        window_arrays([UsageWindow("a", at(2), at(1))])
+
+
+def test_day_windows_cut_at_utc_midnight() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    window = UsageWindow("a", datetime(2026, 11, 1, 14, tzinfo=plus_two), at(3, 6))
+    assert day_windows(window) == [
+        UsageWindow("a", at(1, 12), at(2)),
+        UsageWindow("a", at(2), at(3)),
+        UsageWindow("a", at(3), at(3, 6)),
+    ]
+    assert day_windows(UsageWindow("a", at(1), at(2))) == [UsageWindow("a", at(1), at(2))]
