@@ -88,3 +88,53 @@ async def test_plans_are_managed_through_the_gateway_with_the_admin_scope(system
         assert (await http.get(f"{gateway}/v1/plans/{plan_key}", headers=reader)).status_code == 200
         refused = await http.post(f"{gateway}/v1/plans", json=plan | {"key": f"x_{plan_key}"}, headers=reader)
         assert refused.status_code == 403
+
+
+async def test_a_customer_subscribes_and_sees_usage_on_the_upcoming_invoice(system: System) -> None:
+    gateway = system.url("gateway")
+    admin = {"Authorization": f"Bearer {system.stack.api_key}"}
+    run = uuid4().hex[:8]
+    meter_key, event_type, plan_key, external_id = f"calls_{run}", f"call_{run}", f"basic_{run}", f"acme-{run}"
+    async with httpx.AsyncClient(headers=admin, timeout=10) as http:
+        assert (
+            await http.post(
+                f"{gateway}/v1/meters", json={"key": meter_key, "event_type": event_type, "aggregation": "count"}
+            )
+        ).status_code == 201
+        plan = {
+            "key": plan_key,
+            "name": "Basic",
+            "currency": "USD",
+            "interval": "month",
+            "base_price_minor": 2900,
+            "charges": [{"meter": meter_key, "model": "per_unit", "unit_price": "25", "included_units": "1"}],
+            "entitlements": {meter_key: 10},
+        }
+        assert (await http.post(f"{gateway}/v1/plans", json=plan)).status_code == 201
+        customer = await http.post(
+            f"{gateway}/v1/customers", json={"external_id": external_id, "name": "Acme", "currency": "USD"}
+        )
+        assert customer.status_code == 201, customer.text
+        subscribed = await http.post(
+            f"{gateway}/v1/subscriptions", json={"customer_id": external_id, "plan_key": plan_key}
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        subscription = subscribed.json()
+        events = [{"id": f"e{n}", "customer_id": external_id, "type": event_type} for n in range(3)]
+        assert (await http.post(f"{gateway}/v1/events/batch", json={"events": events})).status_code == 202
+
+        async def billed() -> dict[str, Any]:
+            response = await http.get(f"{gateway}/v1/subscriptions/{subscription['id']}/upcoming-invoice")
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            assert [(line["quantity"], line["amount_minor"]) for line in body["lines"] if line["kind"] == "usage"] == [
+                ("3", 50)
+            ]
+            return body
+
+        upcoming = await eventually(billed, 60)
+        assert upcoming["total_minor"] == 50 + 2900
+        [first] = (await http.get(f"{gateway}/v1/invoices", params={"customer_id": external_id})).json()["data"]
+        assert (first["status"], first["total_minor"]) == ("draft", 2900)
+        entitlements = (await http.get(f"{gateway}/v1/customers/{external_id}/entitlements")).json()
+        assert entitlements["limits"][0]["used"] == "3"

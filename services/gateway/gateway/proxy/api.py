@@ -1,5 +1,5 @@
-"""Public routes the gateway forwards, after authenticating the caller: `read` for reads, `admin` to change the
-catalog, `ingest` to send usage."""
+"""Public routes the gateway forwards, after authenticating the caller: `read` for reads, `admin` for every change
+(catalog, customers, subscriptions, credits, invoices), `ingest` to send usage."""
 
 from typing import Annotated
 
@@ -36,6 +36,15 @@ ADMIN = [Depends(require_scope("admin"))]
 @router.get("/v1/plans/{key}", tags=["catalog"], dependencies=READ)
 @router.get("/v1/plans/{key}/versions", tags=["catalog"], dependencies=READ)
 @router.get("/v1/customers/{customer_id}/usage", tags=["usage"], dependencies=READ)
+@router.get("/v1/customers", tags=["customers"], dependencies=READ)
+@router.get("/v1/customers/{customer_id}", tags=["customers"], dependencies=READ)
+@router.get("/v1/customers/{customer_id}/entitlements", tags=["customers"], dependencies=READ)
+@router.get("/v1/customers/{customer_id}/credits", tags=["credits"], dependencies=READ)
+@router.get("/v1/subscriptions", tags=["subscriptions"], dependencies=READ)
+@router.get("/v1/subscriptions/{subscription_id}", tags=["subscriptions"], dependencies=READ)
+@router.get("/v1/subscriptions/{subscription_id}/upcoming-invoice", tags=["subscriptions"], dependencies=READ)
+@router.get("/v1/invoices", tags=["invoices"], dependencies=READ)
+@router.get("/v1/invoices/{invoice_id}", tags=["invoices"], dependencies=READ)
 async def read_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 
@@ -43,6 +52,17 @@ async def read_billing(request: Request, http: ClientDep, settings: SettingsDep)
 @router.post("/v1/meters", tags=["catalog"], dependencies=ADMIN)
 @router.post("/v1/plans", tags=["catalog"], dependencies=ADMIN)
 @router.post("/v1/plans/{key}/versions", tags=["catalog"], dependencies=ADMIN)
+@router.post("/v1/customers", tags=["customers"], dependencies=ADMIN)
+@router.patch("/v1/customers/{customer_id}", tags=["customers"], dependencies=ADMIN)
+@router.post("/v1/customers/{customer_id}/credit-grants", tags=["credits"], dependencies=ADMIN)
+@router.post("/v1/customers/{customer_id}/balance-adjustments", tags=["credits"], dependencies=ADMIN)
+@router.post("/v1/subscriptions", tags=["subscriptions"], dependencies=ADMIN)
+@router.post("/v1/subscriptions/{subscription_id}/change-plan", tags=["subscriptions"], dependencies=ADMIN)
+@router.post("/v1/subscriptions/{subscription_id}/cancel", tags=["subscriptions"], dependencies=ADMIN)
+@router.post("/v1/invoices/{invoice_id}/finalize", tags=["invoices"], dependencies=ADMIN)
+@router.post("/v1/invoices/{invoice_id}/pay", tags=["invoices"], dependencies=ADMIN)
+@router.post("/v1/invoices/{invoice_id}/void", tags=["invoices"], dependencies=ADMIN)
+@router.post("/v1/invoices/{invoice_id}/mark-uncollectible", tags=["invoices"], dependencies=ADMIN)
 async def manage_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 
