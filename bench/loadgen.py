@@ -33,15 +33,17 @@ class LoadResult:
 
 async def run_load(
     url: str,
-    body_for: Callable[[int], bytes],
+    body_for: Callable[[int], bytes] | None,
     *,
     requests: int,
     events_per_request: int,
     connections: int,
     headers: dict[str, str],
     rate: float | None = None,
+    path_for: Callable[[int], str] | None = None,
 ) -> LoadResult:
-    """POST `requests` bodies (body_for(n)) over `connections` connections, optionally paced to `rate` req/s."""
+    """POST `requests` bodies (body_for(n)) over `connections` connections, optionally paced to `rate` req/s; without
+    `body_for`, GET instead. Request n goes to `url`, followed by path_for(n) when given."""
     if urlsplit(url).hostname not in {"127.0.0.1", "localhost"}:
         raise ValueError("load is sent to this machine only")
     latencies: list[float] = []
@@ -53,8 +55,10 @@ async def run_load(
         for n in counter:
             if rate is not None:
                 await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            target = url + path_for(n) if path_for else url
+            body = body_for(n) if body_for else None
             sent = time.perf_counter()
-            async with session.post(url, data=body_for(n), headers=headers) as response:
+            async with session.request("POST" if body_for else "GET", target, data=body, headers=headers) as response:
                 await response.read()
                 statuses[response.status] = statuses.get(response.status, 0) + 1
             latencies.append(time.perf_counter() - sent)

@@ -18,6 +18,7 @@ class RunningStack:
     ingest_url: str
     kafka_bootstrap: str
     api_key: str
+    database_url: str  # a superuser's libpq URL of the stack's database, on the stack's Postgres server
 
 
 @contextmanager
@@ -28,7 +29,11 @@ def running_stack() -> Iterator[RunningStack]:
     env = read_env_file(STATE_DIR / ENV_FILE)
     try:
         yield RunningStack(
-            env["TALLY_GATEWAY_URL"], env["TALLY_INGEST_URL"], env["KAFKA_BOOTSTRAP_SERVERS"], env["TALLY_API_KEY"]
+            env["TALLY_GATEWAY_URL"],
+            env["TALLY_INGEST_URL"],
+            env["KAFKA_BOOTSTRAP_SERVERS"],
+            env["TALLY_API_KEY"],
+            env["DATABASE_URL"],
         )
     finally:
         if started_here:

@@ -1,5 +1,5 @@
-"""A simulated product backend: creates the demo catalog (meters and plans), then reports usage of three customers
-every second.
+"""A simulated product backend: creates the demo catalog (meters and plans), three customers and their
+subscriptions (two with months of history to invoice), then reports their usage every second.
 
 Reads TALLY_GATEWAY_URL, TALLY_INGEST_URL and TALLY_API_KEY. Runs until SIGTERM/SIGINT, or for
 `--max-batches N` batches. It never gives up on its own (under the supervisor, one process
@@ -14,16 +14,17 @@ import random
 import signal
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from tally_stack.demo_catalog import METERS, PLANS
+from tally_stack.demo_catalog import CUSTOMERS as DEMO_CUSTOMERS
+from tally_stack.demo_catalog import METERS, PLANS, SUBSCRIPTIONS
 
 log = logging.getLogger("tally.demo")
 
-CUSTOMERS = ("acme-42", "globex-7", "initech-3")
+CUSTOMERS = tuple(customer["external_id"] for customer in DEMO_CUSTOMERS)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_BACKOFF = 10.0
 
@@ -33,17 +34,19 @@ def utc_now_iso() -> str:
 
 
 def make_batch(rng: random.Random) -> dict[str, list[dict[str, Any]]]:
-    """One to three `api_call` events per customer, each with a random token count."""
+    """Per customer: one to three `api_call` events with a random token count, and up to two AI requests."""
+    now = utc_now_iso()
     events = [
         {
             "id": str(uuid.uuid4()),
             "customer_id": customer,
-            "type": "api_call",
-            "timestamp": utc_now_iso(),
-            "properties": {"tokens": rng.randint(10, 2000)},
+            "type": event_type,
+            "timestamp": now,
+            "properties": properties,
         }
         for customer in CUSTOMERS
-        for _ in range(rng.randint(1, 3))
+        for event_type, properties in [("api_call", {"tokens": rng.randint(10, 2000)})] * rng.randint(1, 3)
+        + [("ai.request", {"model": rng.choice(("small", "large"))})] * rng.randint(0, 2)
     ]
     return {"events": events}
 
@@ -88,15 +91,26 @@ class Demo:
         return True
 
     async def create_catalog(self) -> None:
-        for path, items in (("/v1/meters", METERS), ("/v1/plans", PLANS)):
+        """Meters, plans and customers (409: there already), then each customer's subscription unless it has one."""
+        for path, items in (("/v1/meters", METERS), ("/v1/plans", PLANS), ("/v1/customers", DEMO_CUSTOMERS)):
             for item in items:
                 response = await self.post(f"{self.gateway_url}{path}", item)
                 if response is None:
                     return
-                if response.status_code == 409:
-                    log.info("%s %s already exists", path, item["key"])
-                elif response.is_success:
-                    log.info("created %s %s", path, item["key"])
+                name = item.get("key") or item["external_id"]
+                log.info("%s %s %s", path, name, "already exists" if response.status_code == 409 else "created")
+        today = datetime.now(UTC).date()
+        for subscription in SUBSCRIPTIONS:
+            existing = await self.client.get(
+                f"{self.gateway_url}/v1/subscriptions", params={"customer_id": subscription["customer_id"]}
+            )
+            if existing.is_success and existing.json()["data"]:
+                continue
+            body = {name: value for name, value in subscription.items() if name != "days_ago"}
+            body["start_date"] = (today - timedelta(days=subscription["days_ago"])).isoformat()
+            if await self.post(f"{self.gateway_url}/v1/subscriptions", body) is None:
+                return
+            log.info("subscribed %s to %s", subscription["customer_id"], subscription["plan_key"])
 
     async def post(self, url: str, body: dict[str, Any]) -> httpx.Response | None:
         """POST, retrying connection errors and 429/502/503/504 with backoff, logging any other failure;

@@ -41,3 +41,22 @@ PLANS: tuple[dict[str, Any], ...] = (
     *_plan("professional", "Professional", 9900, 2000, 50, advanced_analytics=True, priority_support=False),
     *_plan("enterprise", "Enterprise", 19900, 10000, 200, advanced_analytics=True, priority_support=True),
 )
+
+# The demo's customers (the ids usage events send) and what they subscribe to, `days_ago` before the demo starts:
+# history to invoice for two of them, a trial for the third.
+CUSTOMERS: tuple[dict[str, Any], ...] = (
+    {"external_id": "acme-42", "name": "Acme Corp", "currency": "USD", "tax_rate": "0.2", "email": "ap@acme.example"},
+    {
+        "external_id": "globex-7",
+        "name": "Globex",
+        "currency": "USD",
+        "tax_rate": "0",
+        "email": "billing@globex.example",
+    },
+    {"external_id": "initech-3", "name": "Initech", "currency": "USD", "tax_rate": "0.08"},
+)
+SUBSCRIPTIONS: tuple[dict[str, Any], ...] = (
+    {"customer_id": "acme-42", "plan_key": "professional", "days_ago": 95, "trial_days": 0},
+    {"customer_id": "globex-7", "plan_key": "starter", "days_ago": 40, "trial_days": 0},
+    {"customer_id": "initech-3", "plan_key": "enterprise_yearly", "days_ago": 0},
+)

@@ -113,7 +113,7 @@ def _mark(  # noqa: PLR0917 (the fields of the event, in its order)
         meter=meter,
         limit=limit,
         used=format(used, "f"),
-        percent=percent,  # type: ignore[arg-type]  # one of MARKS
+        percent=percent,
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
         reached_at=now,

@@ -112,7 +112,7 @@ async def _announce(
         number=invoice.number,
         customer_id=invoice.customer_id,
         subscription_id=invoice.subscription_id,
-        status=invoice.status,  # type: ignore[arg-type]  # past the draft, the status is one of these
+        status=invoice.status,
         currency=invoice.currency,
         period_start=invoice.period_start,
         period_end=invoice.period_end,
@@ -122,7 +122,7 @@ async def _announce(
         total_minor=invoice.total_minor,
         lines=[
             LineData(
-                kind=line.kind,  # type: ignore[arg-type]
+                kind=line.kind,
                 meter=line.meter,
                 quantity=None if line.quantity is None else format(line.quantity, "f"),
                 amount_minor=line.amount_minor,

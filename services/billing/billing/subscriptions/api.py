@@ -31,7 +31,7 @@ def out(subscription: Subscription) -> SubscriptionOut:
         customer_id=subscription.customer_id,
         plan=PlanRef(key=subscription.plan.key, version=subscription.plan.version),
         scheduled_plan=PlanRef(key=scheduled.key, version=scheduled.version) if scheduled else None,
-        status=subscription.status,  # type: ignore[arg-type]
+        status=subscription.status,
         currency=subscription.plan.currency,
         started_at=subscription.started_at,
         trial_end=subscription.trial_end,
@@ -132,7 +132,7 @@ async def upcoming_invoice(subscription_id: str, session: SessionDep) -> Invoice
         period_end=preview.period.end,
         lines=[
             LineOut(
-                kind=line.kind,  # type: ignore[arg-type]
+                kind=line.kind,
                 description=line.description,
                 meter=line.meter,
                 group_key=line.group,

@@ -36,8 +36,8 @@ def terms_of(plan: PlanVersion, status: str) -> Terms:
     return Terms(
         plan_key=plan.key,
         plan_version=plan.version,
-        status=status,  # type: ignore[arg-type]  # the column holds only Status values
-        interval=plan.interval,  # type: ignore[arg-type]
+        status=status,
+        interval=plan.interval,
         base_price_minor=plan.base_price_minor,
         mrr_minor=mrr_minor(plan, status),
     )

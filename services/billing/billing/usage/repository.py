@@ -141,8 +141,14 @@ _WINDOWS = """whole AS (
     SELECT * FROM unnest($5::int[], $6::text[], $7::timestamptz[], $8::timestamptz[])
         AS s(idx, customer_id, span_start, span_end)
 )"""
-_SPAN_EVENTS = """spans s JOIN usage_events e
-    ON e.customer_id = s.customer_id AND e.occurred_at >= s.span_start AND e.occurred_at < s.span_end"""
+# Each span's events through the index on (customer_id, event_type, occurred_at); OFFSET 0 keeps the planner from
+# flattening the subquery into a hash join over every event.
+_SPAN_EVENTS = """spans s CROSS JOIN LATERAL (
+    SELECT * FROM usage_events u
+    WHERE u.customer_id = s.customer_id AND u.occurred_at >= s.span_start AND u.occurred_at < s.span_end
+        AND u.event_type = ANY(ARRAY(SELECT event_type FROM meters WHERE id = ANY($9::text[])))
+    OFFSET 0
+) e"""
 _MEASURED = "AND m.id = ANY($9::text[])"
 _WHOLE_DAYS = """whole w JOIN {table} t ON t.meter_id = ANY($9::text[]) AND t.customer_id = w.customer_id
     AND t.day BETWEEN w.first_day AND w.last_day"""
