@@ -1,13 +1,20 @@
 """`make bench`: measure, then print one table with figures and ratios against baselines from the same run.
 
-Sections: `latency` (ingest to visible usage) and `ingest` (throughput); `python -m bench ingest` runs one."""
+Sections: `latency` (ingest to visible usage), `ingest` (throughput) and `billing` (closing a period for 10,000
+subscriptions against the raw aggregate over their usage; upcoming-invoice latency); `python -m bench ingest` runs
+one."""
 
 import argparse
 import asyncio
+import os
 
+from bench.billing import close_rows
 from bench.ingest import Row, measure_ingest
 from bench.latency import ingest_to_visible, kafka_round_trip, percentile
 from bench.stack import RunningStack, running_stack
+from bench.upcoming import upcoming_rows
+
+SECTIONS = ("latency", "ingest", "billing")
 
 HEADER = (
     "| section | benchmark | events/s | requests/s | p50 ms | p99 ms | vs baseline |\n|---|---|---:|---:|---:|---:|---|"
@@ -46,20 +53,34 @@ async def ingest_rows(stack: RunningStack, requests: int) -> list[tuple[Row, str
     return [(ceiling, "ceiling"), (single_ceiling, "ceiling"), (raw, "baseline")] + [(r, ratio(r)) for r in rows[3:]]
 
 
-async def main(sections: list[str], samples: int, requests: int) -> None:
+async def main(args: argparse.Namespace) -> None:
+    sections = args.sections or list(SECTIONS)
     printed = [HEADER]
     with running_stack() as stack:
         if "latency" in sections:
-            printed += [line("latency", row, ratio) for row, ratio in await latency_rows(stack, samples)]
+            printed += [line("latency", row, ratio) for row, ratio in await latency_rows(stack, args.samples)]
         if "ingest" in sections:
-            printed += [line("ingest", row, ratio) for row, ratio in await ingest_rows(stack, requests)]
+            printed += [line("ingest", row, ratio) for row, ratio in await ingest_rows(stack, args.requests)]
+        if "billing" in sections:
+            rows = await upcoming_rows(stack, args.requests, args.connections)
+            rows = await close_rows(stack, args.events) + rows
+            printed += [line("billing", row, ratio) for row, ratio in rows]
     print("\n".join(printed))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("sections", nargs="*", help="latency, ingest (default: both)")
+    parser.add_argument("sections", nargs="*", help=f"{', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--samples", type=int, default=200, help="latency samples")
-    parser.add_argument("--requests", type=int, default=1000, help="requests per ingest load")
-    args = parser.parse_args()
-    asyncio.run(main(args.sections or ["latency", "ingest"], args.samples, args.requests))
+    parser.add_argument("--requests", type=int, default=1000, help="requests per ingest or upcoming-invoice load")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=int(os.environ.get("BENCH_BILLING_EVENTS", "10000000")),
+        help="usage events behind the billing close (default: $BENCH_BILLING_EVENTS or 10,000,000)",
+    )
+    parser.add_argument("--connections", type=int, default=16, help="connections of the upcoming-invoice load")
+    arguments = parser.parse_args()
+    if unknown := set(arguments.sections) - set(SECTIONS):
+        parser.error(f"no section {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    asyncio.run(main(arguments))

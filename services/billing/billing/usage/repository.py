@@ -11,9 +11,9 @@ use the same expressions. A day is a UTC day.
   every event of a meter without `group_by`.
 - Per (meter, customer, day, group): `count` counts events; `sum` adds the property's JSON numbers exactly (as
   numeric), `max` keeps the greatest, `latest` keeps the one of the event with the greatest (occurred_at,
-  event_id). Those three ignore events whose property is not a JSON number. `unique_count` keeps the day's
-  distinct values of the property (missing and null are no value), each by the SHA-256 of its canonical JSON text
-  with numbers by value: 1 and 1.0 are one value, 1 and "1" two.
+  event_id byte by byte). Those three ignore events whose property is not a JSON number. `unique_count` keeps the
+  day's distinct values of the property (missing and null are no value), each by the SHA-256 of its canonical
+  JSON text with numbers by value: 1 and 1.0 are one value, 1 and "1" two.
 - Over a period of days: count and sum add the days up, max takes the greatest, latest the value of the latest
   event, unique_count counts the distinct values of all the days together (not the sum of daily counts).
 """
@@ -47,7 +47,8 @@ _GROUP = """CASE WHEN m.group_by IS NULL THEN '' ELSE coalesce(
 _DISTINCT_VALUE = """CASE jsonb_typeof(e.properties -> m.property)
     WHEN 'number' THEN trim_scale((e.properties ->> m.property)::numeric)::text
     ELSE (e.properties -> m.property)::text END"""
-_LATEST_FIRST = "ORDER BY e.occurred_at DESC, e.event_id DESC"
+# Ties on occurred_at go to the greater event_id, byte by byte whatever the database's collation.
+_LATEST_FIRST = 'ORDER BY e.occurred_at DESC, e.event_id COLLATE "C" DESC'
 _IF_LATEST = "FILTER (WHERE m.aggregation = 'latest')"
 _DAY_VALUE = f"""CASE m.aggregation
     WHEN 'count' THEN count(*)
@@ -87,7 +88,7 @@ WHERE m.aggregation = 'unique_count' AND jsonb_typeof(e.properties -> m.property
 
 # How a day's kept value takes in more events: one upsert per rule, rows in key order (consistent lock order).
 _MERGE_LATEST = """value = excluded.value, latest_at = excluded.latest_at, latest_event_id = excluded.latest_event_id
-    WHERE (excluded.latest_at, excluded.latest_event_id) > (t.latest_at, t.latest_event_id)"""
+    WHERE (excluded.latest_at, excluded.latest_event_id COLLATE "C") > (t.latest_at, t.latest_event_id COLLATE "C")"""
 _MERGES = {
     "added": ("aggregation IN ('count', 'sum')", "value = t.value + excluded.value"),
     "maxima": ("aggregation = 'max'", "value = greatest(t.value, excluded.value)"),
@@ -154,7 +155,8 @@ _WHOLE_DAYS = """whole w JOIN {table} t ON t.meter_id = ANY($9::text[]) AND t.cu
     AND t.day BETWEEN w.first_day AND w.last_day"""
 _PERIOD_VALUE = f"""CASE m.aggregation
     WHEN 'max' THEN max(d.value)
-    WHEN 'latest' THEN (array_agg(d.value ORDER BY d.latest_at DESC, d.latest_event_id DESC) {_IF_LATEST})[1]
+    WHEN 'latest' THEN
+        (array_agg(d.value ORDER BY d.latest_at DESC, d.latest_event_id COLLATE "C" DESC) {_IF_LATEST})[1]
     ELSE sum(d.value) END"""
 
 

@@ -58,13 +58,12 @@ async def measure(session: AsyncSession, meter_keys: Sequence[str], windows: Seq
     if not meters or not windows:
         return {}
     by_id = {meter.id: meter for meter in meters}
-    values = await repository.measure_windows(session, meters, windows, by_group=True)
-    return {
-        (windows[v.window].customer_id, by_id[v.meter_id].key, v.group_key if by_id[v.meter_id].group_by else None): (
-            v.value
-        )
-        for v in values
-    }
+    measured: Measures = {}
+    for value in await repository.measure_windows(session, meters, windows, by_group=True):
+        meter = by_id[value.meter_id]
+        group = value.group_key if meter.group_by is not None else None
+        measured[windows[value.window].customer_id, meter.key, group] = value.value
+    return measured
 
 
 async def _meters(session: AsyncSession, keys: Sequence[str]) -> list[Meter]:

@@ -71,17 +71,16 @@ def downgrade() -> None:
     if keys:
         raise RuntimeError(f"cannot downgrade: meters {keys} use max, unique_count, latest or filters")
     op.drop_table("meter_daily_distinct", schema=SCHEMA)
+    op.drop_constraint("meter_daily_totals_pkey", "meter_daily_totals", schema=SCHEMA)
     op.execute(
         """
-        CREATE TEMPORARY TABLE collapsed ON COMMIT DROP AS
-        SELECT meter_id, customer_id, day, sum(value) AS value FROM meter_daily_totals GROUP BY 1, 2, 3
+        WITH grouped AS (DELETE FROM meter_daily_totals RETURNING meter_id, customer_id, day, value)
+        INSERT INTO meter_daily_totals (meter_id, customer_id, day, group_key, group_digest, value)
+        SELECT meter_id, customer_id, day, '', '', sum(value) FROM grouped GROUP BY 1, 2, 3
         """
     )
-    op.execute("DELETE FROM meter_daily_totals")
-    op.drop_constraint("meter_daily_totals_pkey", "meter_daily_totals", schema=SCHEMA)
     for column in ("latest_event_id", "latest_at", "group_digest", "group_key"):
         op.drop_column("meter_daily_totals", column, schema=SCHEMA)
     op.create_primary_key("meter_daily_totals_pkey", "meter_daily_totals", TOTALS_KEY[:3], schema=SCHEMA)
-    op.execute("INSERT INTO meter_daily_totals (meter_id, customer_id, day, value) SELECT * FROM collapsed")
     op.drop_column("meters", "group_by", schema=SCHEMA)
     op.drop_column("meters", "filters", schema=SCHEMA)

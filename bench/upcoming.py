@@ -1,0 +1,147 @@
+"""`GET /v1/subscriptions/{id}/upcoming-invoice` latency, on the running stack: subscriptions whose period is open
+now, with usage sent through usage-ingest and taken in by the billing worker, previewed over a few connections.
+
+The gateway does not forward /v1/customers or /v1/subscriptions (yet): customers, subscriptions and the previews go
+to billing's own port; meters and the plan go through the gateway, usage through usage-ingest."""
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from tally_stack.services import get_service
+
+from bench.billing_data import meter_specs, plan_spec
+from bench.ingest import Row, billing_metrics_url, consumed, consumed_after
+from bench.loadgen import LoadResult, run_load
+from bench.stack import RunningStack
+
+SUBSCRIPTIONS = 1_000
+EVENTS_PER_CUSTOMER = 100
+TARGET_P99_MS = 50.0
+
+
+async def _create(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await http.post(url, json=body)
+    if response.status_code != 201:
+        raise RuntimeError(f"POST {url} answered {response.status_code}: {response.text}")
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def open_subscriptions(stack: RunningStack, http: httpx.AsyncClient, run: str, start: datetime) -> list[str]:
+    """Meters, a plan, and SUBSCRIPTIONS customers each subscribed since `start`: their period is open now."""
+    for spec in meter_specs(f"bench_{run}_", f"bench_{run}_call"):
+        await _create(http, f"{stack.gateway_url}/v1/meters", spec)
+    await _create(http, f"{stack.gateway_url}/v1/plans", plan_spec(f"bench_{run}", f"bench_{run}_"))
+    billing = get_service("billing").api_url
+    slots = asyncio.Semaphore(8)
+
+    async def subscribe(n: int) -> str:
+        async with slots:
+            customer = {"external_id": f"bench-{run}-{n}", "name": f"Bench {n}", "currency": "USD"}
+            await _create(http, f"{billing}/v1/customers", customer)
+            body = {"customer_id": customer["external_id"], "plan_key": f"bench_{run}", "start_date": start.isoformat()}
+            return str((await _create(http, f"{billing}/v1/subscriptions", body))["id"])
+
+    return list(await asyncio.gather(*(subscribe(n) for n in range(SUBSCRIPTIONS))))
+
+
+def usage_bodies(run: str, start: datetime, end: datetime) -> list[bytes]:
+    """One batch per customer: EVENTS_PER_CUSTOMER events spread over [start, end), 1 in 5 a large one."""
+    step = (end - start) / EVENTS_PER_CUSTOMER
+    return [
+        json.dumps(
+            {
+                "events": [
+                    {
+                        "id": f"{run}-{n}-{i}",
+                        "customer_id": f"bench-{run}-{n}",
+                        "type": f"bench_{run}_call",
+                        "timestamp": (start + step * (i + 0.5)).isoformat(),
+                        "properties": {
+                            "tokens": 1 + (n * 7919 + i) % 2000,
+                            "model": "large" if i % 5 == 0 else "small",
+                        },
+                    }
+                    for i in range(EVENTS_PER_CUSTOMER)
+                ]
+            }
+        ).encode()
+        for n in range(SUBSCRIPTIONS)
+    ]
+
+
+async def send_usage(stack: RunningStack, http: httpx.AsyncClient, run: str, start: datetime) -> None:
+    """Through usage-ingest, then wait until the billing worker has taken every event in."""
+    bodies = usage_bodies(run, start, datetime.now(UTC) - timedelta(minutes=1))
+    before = await consumed(http, billing_metrics_url())
+    headers = {"Authorization": f"Bearer {stack.api_key}", "Content-Type": "application/json"}
+    sent = await run_load(
+        f"{stack.ingest_url}/v1/events/batch",
+        lambda n: bodies[n],
+        requests=len(bodies),
+        events_per_request=EVENTS_PER_CUSTOMER,
+        connections=8,
+        headers=headers,
+    )
+    if set(sent.statuses) - {200, 202}:
+        raise RuntimeError(f"/v1/events/batch answered {sent.statuses}")
+    await asyncio.wait_for(consumed_after(http, billing_metrics_url(), before + sent.events), timeout=300)
+
+
+async def check_preview(http: httpx.AsyncClient, subscription_id: str) -> None:
+    """One preview must show the usage sent: all three meters' lines with quantities."""
+    response = await http.get(f"{get_service('billing').api_url}/v1/subscriptions/{subscription_id}/upcoming-invoice")
+    response.raise_for_status()
+    usage = [line for line in response.json()["lines"] if line["kind"] == "usage"]
+    if len(usage) != 3 or not all(float(line["quantity"]) > 0 for line in usage):
+        raise RuntimeError(f"the upcoming invoice shows no usage: {response.text}")
+
+
+async def previews(ids: list[str], requests: int, connections: int, rate: float | None = None) -> LoadResult:
+    result = await run_load(
+        get_service("billing").api_url,
+        None,
+        requests=requests,
+        events_per_request=0,
+        connections=connections,
+        headers={},
+        rate=rate,
+        path_for=lambda n: f"/v1/subscriptions/{ids[n % len(ids)]}/upcoming-invoice",
+    )
+    if set(result.statuses) != {200}:
+        raise RuntimeError(f"upcoming-invoice answered {result.statuses}")
+    return result
+
+
+def as_row(name: str, result: LoadResult) -> Row:
+    return Row(name, None, result.requests_per_s, result.p(0.5), result.p(0.99))
+
+
+def against_target(result: LoadResult) -> str:
+    p99 = result.p(0.99)
+    return f"p99 vs {TARGET_P99_MS:.0f} ms target: {'met' if p99 < TARGET_P99_MS else 'missed'}"
+
+
+async def upcoming_rows(stack: RunningStack, requests: int, connections: int) -> list[tuple[Row, str]]:
+    run = uuid4().hex[:8]
+    now = datetime.now(UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=60) as http:
+        ids = await open_subscriptions(stack, http, run, start)
+        await send_usage(stack, http, run, start)
+        await check_preview(http, ids[0])
+    print(f"  upcoming: {len(ids):,} open subscriptions with usage; previewing ...", file=sys.stderr, flush=True)
+    await previews(ids, 200, 4)  # warm-up: connections, caches, the api process's first requests
+    alone = await previews(ids, requests, 1)
+    loaded = await previews(ids, requests * 2, connections)
+    paced = await previews(ids, requests * 2, connections, rate=0.8 * loaded.requests_per_s)
+    return [
+        (as_row("upcoming-invoice, 1 connection", alone), against_target(alone)),
+        (as_row(f"upcoming-invoice, {connections} connections", loaded), against_target(loaded)),
+        (as_row(f"upcoming-invoice, {connections} connections at 80% of that peak", paced), against_target(paced)),
+    ]
