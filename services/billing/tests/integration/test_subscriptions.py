@@ -2,14 +2,19 @@
 invoice every closed period, plan changes with proration, cancellation, and the refusals that change nothing."""
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from billing.config import BillingSettings
 from billing.invoices import closing, service
 from billing.rating.periods import Period
 from billing.rating.proration import prorated_minor
+from contracts.topics import BILLING_EVENTS
 from sqlalchemy import text
+from tally_stack.testing import consume_all, eventually
 
 
 def at(day: str) -> datetime:
@@ -253,3 +258,41 @@ async def test_two_subscriptions_of_one_customer_measure_their_own_periods(kit: 
         if line["kind"] == "usage"
     }
     assert usage == {early["id"]: "16", late["id"]: "7"}
+
+
+@pytest.mark.usefixtures("billing_worker")
+async def test_changes_are_announced_on_the_billing_topic_in_order(kit: Any, billing_settings: BillingSettings) -> None:
+    meter, _ = await kit.count_meter()
+    starter, pro = await kit.plan(meter), await kit.plan(meter, name="Pro", base_price_minor=9900, interval="month")
+    acme = await kit.customer()
+    sub = await subscribe(kit.api, customer_id=acme["id"], plan_key=starter)
+    await kit.api.post(f"/v1/subscriptions/{sub['id']}/change-plan", json={"plan_key": pro})
+    [first] = await invoices_of(kit.api, acme["id"])
+    assert (await kit.api.post(f"/v1/invoices/{first['id']}/finalize")).status_code == 200
+
+    async def announced() -> list[dict[str, Any]]:
+        records = await consume_all(billing_settings.kafka_bootstrap_servers, BILLING_EVENTS)
+        events = [json.loads(r.value) for r in records if r.key == acme["id"].encode()]
+        assert [e["type"] for e in events] == [
+            "tally.customer.created",
+            "tally.subscription.created",
+            "tally.subscription.updated",
+            "tally.invoice.finalized",
+        ]
+        return events
+
+    _, created, upgraded, finalized = await eventually(announced)
+    assert created["data"]["terms"] | {"plan_key": "-"} == {
+        "plan_key": "-",
+        "plan_version": 1,
+        "status": "active",
+        "interval": "month",
+        "base_price_minor": 4900,
+        "mrr_minor": 4900,
+    }
+    assert (upgraded["data"]["change"], upgraded["data"]["previous"]["mrr_minor"]) == ("plan_changed", 4900)
+    assert upgraded["data"]["terms"]["mrr_minor"] == 9900
+    assert (finalized["data"]["number"], finalized["data"]["total_minor"]) == (
+        (await kit.api.get(f"/v1/invoices/{first['id']}")).json()["number"],
+        4900,
+    )
