@@ -3,7 +3,6 @@ arrears (included units, then prepaid credits, then the price), pending proratio
 tax. The same code previews the open period (upcoming invoice) without writing or consuming anything."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -31,17 +30,6 @@ from billing.usage.window import UsageWindow
 DUE_BATCH = 200
 Usage = Mapping[str, Mapping[str | None, Decimal]]  # one window's usage: meter key -> group -> quantity
 TICK = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class Preview:
-    """An invoice as it would be written now."""
-
-    customer: Customer
-    subscription: Subscription
-    period: Period
-    lines: list[Line]
-    totals: builder.Totals
 
 
 def add_proration(session: AsyncSession, subscription: Subscription, line: ProrationLine, at: datetime) -> None:
@@ -114,8 +102,9 @@ async def close_now(session: AsyncSession, subscription: Subscription, customer:
     return await _finish(session, invoice, customer, lines)
 
 
-async def upcoming(session: AsyncSession, subscription: Subscription, customer: Customer, now: datetime) -> Preview:
-    """What closing the open period would invoice if its usage stopped now; writes and consumes nothing."""
+async def upcoming(session: AsyncSession, subscription: Subscription, customer: Customer, now: datetime) -> Invoice:
+    """What closing the open period would invoice if its usage stopped now, as an invoice never added to the
+    session (status `upcoming`, no id); writes and consumes nothing."""
     period = Period(subscription.current_period_start, subscription.current_period_end)
     lines: list[Line] = []
     measured_until = min(max(now, period.start), period.end)
@@ -127,7 +116,10 @@ async def upcoming(session: AsyncSession, subscription: Subscription, customer: 
     lines += [_pending_line(item) for item in await _pending(session, subscription, lock=False)]
     lines += _next_fee(subscription)
     credits_applied = await _balance(session, None, customer, lines, preview=True)
-    return Preview(customer, subscription, period, lines, builder.totals(lines, credits_applied, customer.tax_rate))
+    invoice = _draft(customer, subscription, subscription.current_period_end, period)
+    invoice.id, invoice.status = None, "upcoming"  # type: ignore[assignment]  # never stored
+    _complete(invoice, lines, credits_applied)
+    return invoice
 
 
 async def _close_period(session: AsyncSession, subscription: Subscription, customer: Customer, usage: Usage) -> Invoice:
@@ -248,11 +240,8 @@ async def _balance(
     return await credits.apply_balance(session, customer.id, owed, invoice_id, preview=preview) if owed > 0 else 0
 
 
-async def _open(
-    session: AsyncSession, customer: Customer, subscription: Subscription, boundary: datetime, period: Period
-) -> Invoice:
-    """The invoice row first, so what it consumes (credits, pending items) can refer to it."""
-    invoice = Invoice(
+def _draft(customer: Customer, subscription: Subscription, boundary: datetime, period: Period) -> Invoice:
+    return Invoice(
         id=new_id("inv"),
         customer_id=customer.id,
         subscription_id=subscription.id,
@@ -266,23 +255,28 @@ async def _open(
         credits_applied_minor=0,
         tax_minor=0,
         total_minor=0,
+        lines=[],
     )
+
+
+async def _open(
+    session: AsyncSession, customer: Customer, subscription: Subscription, boundary: datetime, period: Period
+) -> Invoice:
+    """The invoice row first, so what it consumes (credits, pending items) can refer to it."""
+    invoice = _draft(customer, subscription, boundary, period)
     session.add(invoice)
     await session.flush()
     return invoice
 
 
-async def _finish(session: AsyncSession, invoice: Invoice, customer: Customer, lines: Sequence[Line]) -> Invoice:
-    totals = builder.totals(
-        lines, await _balance(session, invoice.id, customer, lines, preview=False), invoice.tax_rate
-    )
+def _complete(invoice: Invoice, lines: Sequence[Line], credits_applied_minor: int) -> None:
+    totals = builder.totals(lines, credits_applied_minor, invoice.tax_rate)
     invoice.subtotal_minor = totals.subtotal_minor
     invoice.credits_applied_minor = totals.credits_applied_minor
     invoice.tax_minor = totals.tax_minor
     invoice.total_minor = totals.total_minor
-    session.add_all(
+    invoice.lines.extend(
         InvoiceLine(
-            invoice_id=invoice.id,
             position=position,
             kind=line.kind,
             description=line.description,
@@ -295,5 +289,9 @@ async def _finish(session: AsyncSession, invoice: Invoice, customer: Customer, l
         )
         for position, line in enumerate(lines, start=1)
     )
+
+
+async def _finish(session: AsyncSession, invoice: Invoice, customer: Customer, lines: Sequence[Line]) -> Invoice:
+    _complete(invoice, lines, await _balance(session, invoice.id, customer, lines, preview=False))
     await session.flush()
     return invoice

@@ -9,7 +9,7 @@ from billing.customers.api import unknown_customer
 from billing.customers.service import UnknownCustomer, get_customer
 from billing.db import SessionDep
 from billing.invoices import closing
-from billing.invoices.schemas import InvoiceOut, LineOut
+from billing.invoices.schemas import InvoiceOut
 from billing.subscriptions import service
 from billing.subscriptions.models import Subscription
 from billing.subscriptions.schemas import (
@@ -120,31 +120,4 @@ async def upcoming_invoice(subscription_id: str, session: SessionDep) -> Invoice
     if subscription.ended_at is not None:
         raise Problem(404, "The subscription has ended; it has no upcoming invoice.")
     customer = await get_customer(session, subscription.customer_id)
-    preview = await closing.upcoming(session, subscription, customer, datetime.now(UTC))
-    return InvoiceOut(
-        id=None,
-        number=None,
-        customer_id=customer.id,
-        subscription_id=subscription.id,
-        status="upcoming",
-        currency=subscription.plan.currency,
-        period_start=preview.period.start,
-        period_end=preview.period.end,
-        lines=[
-            LineOut(
-                kind=line.kind,
-                description=line.description,
-                meter=line.meter,
-                group_key=line.group,
-                quantity=line.quantity,
-                amount_minor=line.amount_minor,
-                period_start=line.period.start,
-                period_end=line.period.end,
-            )
-            for line in preview.lines
-        ],
-        subtotal_minor=preview.totals.subtotal_minor,
-        credits_applied_minor=preview.totals.credits_applied_minor,
-        tax_minor=preview.totals.tax_minor,
-        total_minor=preview.totals.total_minor,
-    )
+    return InvoiceOut.model_validate(await closing.upcoming(session, subscription, customer, datetime.now(UTC)))
