@@ -13,9 +13,8 @@ from billing.catalog import repository
 from billing.catalog.models import Meter
 from billing.catalog.schemas import MeterCreate
 from billing.db import outbox
+from billing.outgoing import SOURCE
 from billing.usage import repository as usage_repository
-
-SOURCE = "tally/billing"
 
 
 class MeterExists(Exception):

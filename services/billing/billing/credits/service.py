@@ -15,10 +15,8 @@ from contracts.credits import (
     CreditsGranted,
     CreditsGrantedEvent,
 )
-from contracts.topics import BILLING_EVENTS
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.ids import new_id
-from tally_runtime.outbox import enqueue
 
 from billing.catalog import repository as catalog_repository
 from billing.credits import allocation, repository
@@ -34,10 +32,8 @@ from billing.credits.schemas import (
 )
 from billing.customers.models import Customer
 from billing.customers.service import UnknownCustomer, get_customer
-from billing.db import outbox
+from billing.outgoing import publish
 from billing.rating.money import exact, round_minor
-
-SOURCE = "tally/billing"
 
 
 class InvalidGrant(Exception):
@@ -108,8 +104,7 @@ async def create_grant(session: AsyncSession, customer_ref: str, data: GrantIn) 
         expires_at=grant.expires_at,
         description=grant.description,
     )
-    event = CreditsGrantedEvent.of(new_id("evt"), granted, source=SOURCE, time=now)
-    await enqueue(session, outbox, BILLING_EVENTS, grant.customer_id, event)
+    await publish(session, CreditsGrantedEvent, granted, key=grant.customer_id, time=now)
     return grant
 
 
@@ -172,8 +167,7 @@ async def _consume(
         invoice_id=invoice_id,
         consumed_at=at,
     )
-    event = CreditsConsumedEvent.of(new_id("evt"), consumed, source=SOURCE, time=datetime.now(UTC))
-    await enqueue(session, outbox, BILLING_EVENTS, grant.customer_id, event)
+    await publish(session, CreditsConsumedEvent, consumed, key=grant.customer_id, time=datetime.now(UTC))
 
 
 # The monetary balance
@@ -251,8 +245,7 @@ async def _record_balance(
         description=description,
         created_at=now,
     )
-    event = BalanceAdjustedEvent.of(new_id("evt"), adjusted, source=SOURCE, time=now)
-    await enqueue(session, outbox, BILLING_EVENTS, customer.id, event)
+    await publish(session, BalanceAdjustedEvent, adjusted, key=customer.id, time=now)
     return transaction
 
 

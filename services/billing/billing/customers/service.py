@@ -5,18 +5,14 @@ from datetime import UTC, datetime
 
 from contracts.customers import Customer as CustomerData
 from contracts.customers import CustomerCreatedEvent, CustomerUpdatedEvent
-from contracts.topics import BILLING_EVENTS
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.ids import new_id
-from tally_runtime.outbox import enqueue
 from tally_runtime.pages import split_page
 
 from billing.customers import repository
 from billing.customers.models import Customer
 from billing.customers.schemas import CustomerIn, CustomerUpdate
-from billing.db import outbox
-
-SOURCE = "tally/billing"
+from billing.outgoing import publish
 
 
 class UnknownCustomer(Exception):
@@ -76,5 +72,4 @@ async def _announce(
         metadata=customer.metadata_,
         updated_at=customer.updated_at,
     )
-    event = event_cls.of(new_id("evt"), data, source=SOURCE, time=customer.updated_at)
-    await enqueue(session, outbox, BILLING_EVENTS, customer.id, event)
+    await publish(session, event_cls, data, key=customer.id, time=customer.updated_at)

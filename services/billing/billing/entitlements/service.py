@@ -6,24 +6,20 @@ from datetime import datetime
 from decimal import Decimal
 
 from contracts.entitlements import ThresholdReached, ThresholdReachedEvent
-from contracts.topics import BILLING_EVENTS
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from tally_runtime.ids import new_id
-from tally_runtime.outbox import enqueue
 
 from billing.customers.models import Customer
 from billing.customers.service import get_customer
-from billing.db import outbox
 from billing.entitlements.models import ThresholdNotice
 from billing.entitlements.schemas import EntitlementsOut, Limit
+from billing.outgoing import publish
 from billing.rating.money import exact
 from billing.subscriptions.models import Subscription
 from billing.usage.measuring import measure_each
 from billing.usage.window import UsageWindow
 
-SOURCE = "tally/billing"
 MARKS = (80, 100)
 ZERO = Decimal(0)
 
@@ -145,5 +141,4 @@ async def _first_notice(session: AsyncSession, subscription: Subscription, meter
 
 
 async def _announce(session: AsyncSession, mark: ThresholdReached) -> None:
-    event = ThresholdReachedEvent.of(new_id("evt"), mark, source=SOURCE, time=mark.reached_at)
-    await enqueue(session, outbox, BILLING_EVENTS, mark.customer_id, event)
+    await publish(session, ThresholdReachedEvent, mark, key=mark.customer_id, time=mark.reached_at)

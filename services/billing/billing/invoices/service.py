@@ -12,18 +12,14 @@ from contracts.invoices import (
     InvoiceVoidedEvent,
 )
 from contracts.invoices import InvoiceLine as LineData
-from contracts.topics import BILLING_EVENTS
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tally_runtime.ids import new_id
-from tally_runtime.outbox import enqueue
 from tally_runtime.pages import split_page
 
 from billing.customers.service import get_customer
-from billing.db import outbox
 from billing.invoices import repository
 from billing.invoices.models import Invoice
+from billing.outgoing import publish
 
-SOURCE = "tally/billing"
 DRAFT_BATCH = 200
 # action -> (statuses it applies to, the status it leads to, the event announcing it)
 TRANSITIONS: dict[
@@ -134,5 +130,4 @@ async def _announce(
         finalized_at=invoice.finalized_at,
         changed_at=now,
     )
-    event = event_cls.of(new_id("evt"), data, source=SOURCE, time=now)
-    await enqueue(session, outbox, BILLING_EVENTS, invoice.customer_id, event)
+    await publish(session, event_cls, data, key=invoice.customer_id, time=now)

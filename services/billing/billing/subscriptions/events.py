@@ -10,18 +10,14 @@ from contracts.subscriptions import (
     Terms,
 )
 from contracts.subscriptions import Subscription as SubscriptionData
-from contracts.topics import BILLING_EVENTS
 from sqlalchemy.ext.asyncio import AsyncSession
-from tally_runtime.ids import new_id
-from tally_runtime.outbox import enqueue
 
-from billing.db import outbox
+from billing.outgoing import publish
 from billing.plans.models import PlanVersion
 from billing.rating.money import round_share
 from billing.rating.periods import MONTHS_PER_INTERVAL
 from billing.subscriptions.models import Subscription
 
-SOURCE = "tally/billing"
 _EVENT_CLASSES = {"created": SubscriptionCreatedEvent, "canceled": SubscriptionCanceledEvent}
 
 
@@ -66,5 +62,4 @@ async def announce(
         effective_at=effective_at,
     )
     event_cls = _EVENT_CLASSES.get(change, SubscriptionUpdatedEvent)
-    event = event_cls.of(new_id("evt"), data, source=SOURCE, time=effective_at)
-    await enqueue(session, outbox, BILLING_EVENTS, subscription.customer_id, event)
+    await publish(session, event_cls, data, key=subscription.customer_id, time=effective_at)
