@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from tally_runtime.problems import Problem
 
+from billing.customers.repository import customer_by_ref
 from billing.db import SessionDep
 from billing.usage import service
 from billing.usage.schemas import UsageReport
@@ -29,8 +30,10 @@ async def customer_usage(
     end = as_utc(to) if to else today + timedelta(days=1)
     if end <= start:
         raise Problem(422, "`to` must be after `from`.", errors=[{"field": "query.to", "reason": "not after from"}])
+    customer = await customer_by_ref(session, customer_id)  # our `cus_` id works too, once the customer exists
+    usage_key = customer.usage_key if customer else customer_id
     try:
-        return await service.usage_report(session, customer_id, meter, start, end)
+        return await service.usage_report(session, usage_key, meter, start, end)
     except service.UnknownMeter:
         raise Problem(404, f"No meter with key {meter!r}.") from None
     except ValueError as exc:

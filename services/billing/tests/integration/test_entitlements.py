@@ -64,6 +64,8 @@ async def test_limits_count_the_open_period_and_each_mark_is_announced_once(
     await send_usage(billing_settings, acme["external_id"], event_type, 6, 1)
     await eventually(seen("7", [80, 100]))
     assert (await used())["limits"][0]["remaining"] == "0"
+    by_our_id = (await kit.api.get(f"/v1/customers/{acme['id']}/usage", params={"meter": meter})).json()
+    assert (by_our_id["customer_id"], by_our_id["total"]) == (acme["external_id"], 7)
     assert EVENT_TYPES["tally.usage.threshold_reached"].topic == BILLING_EVENTS
 
 
