@@ -48,6 +48,27 @@ async def spendable_grants(
     return (await session.execute(query)).scalars().all()
 
 
+async def units_held(session: AsyncSession, customer_ids: Sequence[str], at: datetime) -> set[tuple[str, str]]:
+    """(customer, meter) pairs with units left on a grant live at `at`, among these customers."""
+    query = (
+        select(CreditGrant.customer_id, CreditGrant.meter)
+        .where(CreditGrant.customer_id.in_(customer_ids), CreditGrant.remaining > 0, *_live_at(at))
+        .distinct()
+    )
+    return {(customer_id, meter) for customer_id, meter in (await session.execute(query)).all()}
+
+
+async def balances_held(session: AsyncSession, customer_ids: Sequence[str]) -> set[str]:
+    """The customers, among these, whose monetary balance is above zero."""
+    query = (
+        select(BalanceTransaction.customer_id)
+        .where(BalanceTransaction.customer_id.in_(customer_ids))
+        .group_by(BalanceTransaction.customer_id)
+        .having(func.sum(BalanceTransaction.amount_minor) > 0)
+    )
+    return set((await session.execute(query)).scalars().all())
+
+
 async def customer_for_balance(session: AsyncSession, customer_id: str, *, lock: bool) -> Customer | None:
     """The customer by our id; with `lock`, its row locked until the transaction ends, which serializes every
     change of its balance. FOR NO KEY UPDATE, so rows that only refer to the customer are not held up."""

@@ -2,6 +2,8 @@
 owns the transaction (a request, or the invoice builder's own), and every change is announced through the outbox
 in it, keyed by customer id."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -106,6 +108,21 @@ async def create_grant(session: AsyncSession, customer_ref: str, data: GrantIn) 
     )
     await publish(session, CreditsGrantedEvent, granted, key=grant.customer_id, time=now)
     return grant
+
+
+@dataclass(frozen=True)
+class Holders:
+    """Who, among some customers, has prepaid units (per meter) or a monetary balance to spend: read once for a
+    batch of invoices, so the many who have neither cost no further query. Only a hint: spending locks and re-reads."""
+
+    units: set[tuple[str, str]]  # (customer id, meter key)
+    balance: set[str]  # customer ids
+
+
+async def holders(session: AsyncSession, customer_ids: Sequence[str], at: datetime) -> Holders:
+    return Holders(
+        await repository.units_held(session, customer_ids, at), await repository.balances_held(session, customer_ids)
+    )
 
 
 async def consume_units(  # noqa: PLR0917 (the invoice builder calls it with this signature)

@@ -1,8 +1,13 @@
 """Closing billing periods into invoices: the base fee for the next period in advance, the closed period's usage in
 arrears (included units, then prepaid credits, then the price), pending proration items, the monetary balance and
-tax. The same code previews the open period (upcoming invoice) without writing or consuming anything."""
+tax. The same code previews the open period (upcoming invoice) without writing or consuming anything.
+
+Invoices are written a batch of subscriptions at a time: what the batch needs (usage, pending items, who holds
+credits, each plan's charges) is read with a few set-based statements, not per subscription, and the batch's
+rows are flushed together."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -19,6 +24,7 @@ from billing.invoices.models import Invoice, InvoiceLine, PendingItem
 from billing.plans.models import PlanVersion
 from billing.plans.schemas import Charge
 from billing.plans.service import rating_charge
+from billing.rating import pricing
 from billing.rating.periods import Period, period_at
 from billing.rating.proration import ProrationLine
 from billing.subscriptions import repository as subscriptions
@@ -28,13 +34,22 @@ from billing.usage.measuring import Measured, measure_each
 from billing.usage.window import UsageWindow
 
 DUE_BATCH = 200
-Usage = Mapping[str, Mapping[str | None, Decimal]]  # one window's usage: meter key -> group -> quantity
 TICK = timedelta(microseconds=1)
+Usage = Mapping[str, Mapping[str | None, Decimal]]  # one window's usage: meter key -> group -> quantity
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What the invoices written together read once."""
+
+    holders: credits.Holders
+    pending: Mapping[str, Sequence[PendingItem]]  # by subscription id
+    charges: Mapping[str, Sequence[pricing.Charge]]  # by plan version id
+    preview: bool
 
 
 def add_proration(session: AsyncSession, subscription: Subscription, line: ProrationLine, at: datetime) -> None:
     """Waits for the subscription's next invoice."""
-    period = Period(at, subscription.current_period_end)
     session.add(
         PendingItem(
             id=new_id("ii"),
@@ -42,8 +57,8 @@ def add_proration(session: AsyncSession, subscription: Subscription, line: Prora
             kind="proration",
             description=line.description,
             amount_minor=line.amount_minor,
-            period_start=period.start,
-            period_end=period.end,
+            period_start=at,
+            period_end=subscription.current_period_end,
         )
     )
 
@@ -64,86 +79,112 @@ async def close_batch(session: AsyncSession, now: datetime, limit: int) -> int:
     if not due:
         return 0
     customers = await customers_by_id(session, sorted({s.customer_id for s in due}))
-    usage_windows = {
-        s.id: UsageWindow(customers[s.customer_id].usage_key, s.current_period_start, s.current_period_end)
+    windows = {
+        s.id: _window(customers[s.customer_id], Period(s.current_period_start, s.current_period_end))
         for s in due
         if s.status != "trialing"
     }
-    measured = await _measure(session, [s.plan for s in due], list(usage_windows.values()))
+    measured = await _measure(session, [s.plan for s in due], list(windows.values()))
+    batch = await _read_batch(session, due, max(s.current_period_end for s in due) - TICK, preview=False)
+    written = []
     for subscription in due:
-        usage = measured.get(usage_windows[subscription.id], {}) if subscription.id in usage_windows else {}
-        await _close_period(session, subscription, customers[subscription.customer_id], usage)
+        customer = customers[subscription.customer_id]
+        usage = measured[windows[subscription.id]] if subscription.id in windows else {}
+        written.append(
+            (subscription, terms_of(subscription.plan, subscription.status), subscription.current_period_end)
+        )
+        session.add(await _close_period(session, subscription, customer, usage, batch))
+    await session.flush()
+    for subscription, previous, boundary in written:
+        if change := _change(subscription, previous.status):
+            await session.refresh(subscription)
+            await announce(session, subscription, change, effective_at=boundary, previous=previous)  # type: ignore[arg-type]
     return len(due)
 
 
 async def invoice_first_period(session: AsyncSession, subscription: Subscription, customer: Customer) -> Invoice:
-    """The base fee of the first period, in advance, when the subscription starts (or its trial ends)."""
+    """The base fee of the first period, in advance, when the subscription starts."""
     period = Period(subscription.current_period_start, subscription.current_period_end)
     plan = subscription.plan
-    invoice = await _open(session, customer, subscription, period.start, period)
     lines = [builder.base_fee(plan.name, plan.base_price_minor, period)] if plan.base_price_minor else []
-    return await _finish(session, invoice, customer, lines)
+    batch = await _read_batch(session, [subscription], period.start, preview=False)
+    return await _store(session, await _invoice(session, customer, subscription, period.start, period, lines, batch))
 
 
 async def close_now(session: AsyncSession, subscription: Subscription, customer: Customer, now: datetime) -> Invoice:
     """Ends the subscription now: a final invoice for the usage so far and any pending items, no further fee."""
-    end = max(now, subscription.current_period_start + TICK)
-    period = Period(subscription.current_period_start, end)
-    invoice = await _open(session, customer, subscription, now, period)
-    lines: list[Line] = []
-    if subscription.status != "trialing":
-        window = _window(customer, period)
-        usage = (await _measure(session, [subscription.plan], [window]))[window]
-        lines += await _usage(
-            session, invoice.id, customer, subscription.plan, period=period, usage=usage, preview=False
-        )
-    lines += await _take_pending(session, subscription, invoice.id)
+    period = Period(subscription.current_period_start, max(now, subscription.current_period_start + TICK))
+    batch = await _read_batch(session, [subscription], period.end - TICK, preview=False)
+    invoice_id = new_id("inv")
+    lines = await _lines(session, invoice_id, subscription, customer, period, period, batch)
     _end(subscription, now)
-    return await _finish(session, invoice, customer, lines)
+    return await _store(session, await _invoice(session, customer, subscription, now, period, lines, batch, invoice_id))
 
 
 async def upcoming(session: AsyncSession, subscription: Subscription, customer: Customer, now: datetime) -> Invoice:
     """What closing the open period would invoice if its usage stopped now, as an invoice never added to the
     session (status `upcoming`, no id); writes and consumes nothing."""
     period = Period(subscription.current_period_start, subscription.current_period_end)
-    lines: list[Line] = []
-    measured_until = min(max(now, period.start), period.end)
-    if subscription.status != "trialing" and measured_until > period.start:
-        measured = Period(period.start, measured_until)
-        window = _window(customer, measured)
-        usage = (await _measure(session, [subscription.plan], [window]))[window]
-        lines += await _usage(session, None, customer, subscription.plan, period=period, usage=usage, preview=True)
-    lines += [_pending_line(item) for item in await _pending(session, subscription, lock=False)]
-    lines += _next_fee(subscription)
-    credits_applied = await _balance(session, None, customer, lines, preview=True)
-    invoice = _draft(customer, subscription, subscription.current_period_end, period)
+    measured = Period(period.start, min(max(now, period.start + TICK), period.end))
+    batch = await _read_batch(session, [subscription], period.end - TICK, preview=True)
+    lines = await _lines(session, None, subscription, customer, period, measured, batch)
+    invoice = await _invoice(
+        session, customer, subscription, period.end, period, lines + _next_fee(subscription), batch
+    )
     invoice.id, invoice.status = None, "upcoming"  # type: ignore[assignment]  # never stored
-    _complete(invoice, lines, credits_applied)
     return invoice
 
 
-async def _close_period(session: AsyncSession, subscription: Subscription, customer: Customer, usage: Usage) -> Invoice:
+async def _close_period(
+    session: AsyncSession, subscription: Subscription, customer: Customer, usage: Usage, batch: Batch
+) -> Invoice:
     boundary = subscription.current_period_end
     period = Period(subscription.current_period_start, boundary)
-    invoice = await _open(session, customer, subscription, boundary, period)
-    previous = terms_of(subscription.plan, subscription.status)
+    invoice_id = new_id("inv")
     lines: list[Line] = []
     if subscription.status != "trialing":
-        lines += await _usage(
-            session, invoice.id, customer, subscription.plan, period=period, usage=usage, preview=False
-        )
-    lines += await _take_pending(session, subscription, invoice.id)
+        lines += await _usage_lines(session, invoice_id, customer, subscription.plan, period, usage, batch)
+    lines += [_pending_line(item) for item in batch.pending.get(subscription.id, ())]
     lines += _next_fee(subscription)
     if subscription.cancel_at_period_end:
         _end(subscription, boundary)
-        change: str | None = "canceled"
     else:
-        change = _advance(subscription)
-    await _finish(session, invoice, customer, lines)
-    if change:
-        await session.refresh(subscription)
-        await announce(session, subscription, change, effective_at=boundary, previous=previous)  # type: ignore[arg-type]
-    return invoice
+        _advance(subscription)
+    return await _invoice(session, customer, subscription, boundary, period, lines, batch, invoice_id)
+
+
+async def _read_batch(session: AsyncSession, subs: Sequence[Subscription], at: datetime, *, preview: bool) -> Batch:
+    customer_ids = sorted({s.customer_id for s in subs})
+    plans = {s.plan.id: s.plan for s in subs}
+    pending: dict[str, list[PendingItem]] = {}
+    for item in await _pending(session, [s.id for s in subs], lock=not preview):
+        pending.setdefault(item.subscription_id, []).append(item)
+    return Batch(
+        holders=await credits.holders(session, customer_ids, at),
+        pending=pending,
+        charges={
+            plan_id: [rating_charge(Charge.model_validate(c)) for c in plan.charges] for plan_id, plan in plans.items()
+        },
+        preview=preview,
+    )
+
+
+async def _lines(  # noqa: PLR0917 (what one invoice is made of)
+    session: AsyncSession,
+    invoice_id: str | None,
+    subscription: Subscription,
+    customer: Customer,
+    period: Period,
+    measured: Period,
+    batch: Batch,
+) -> list[Line]:
+    """Usage over `measured` (free while trialing) priced for `period`, then the pending items."""
+    lines: list[Line] = []
+    if subscription.status != "trialing":
+        window = _window(customer, measured)
+        usage = (await _measure(session, [subscription.plan], [window]))[window]
+        lines += await _usage_lines(session, invoice_id, customer, subscription.plan, period, usage, batch)
+    return lines + [_pending_line(item) for item in batch.pending.get(subscription.id, ())]
 
 
 def _next_fee(subscription: Subscription) -> list[Line]:
@@ -154,21 +195,26 @@ def _next_fee(subscription: Subscription) -> list[Line]:
     return [builder.base_fee(plan.name, plan.base_price_minor, period)] if plan.base_price_minor else []
 
 
-def _advance(subscription: Subscription) -> str | None:
-    """Into the next period; returns the change it makes visible (None for a plain renewal)."""
-    change = None
+def _advance(subscription: Subscription) -> None:
+    """Into the next period, on the scheduled plan if one waits, active after a trial."""
     plan = subscription.scheduled_plan or subscription.plan
     if subscription.scheduled_plan_version_id:
         subscription.plan_version_id = subscription.scheduled_plan_version_id
         subscription.scheduled_plan_version_id = None
-        change = "plan_changed"
     if subscription.status == "trialing":
         subscription.status = "active"
-        change = change or "status_changed"
     period = period_at(subscription.billing_anchor, plan.interval, subscription.current_period_end)  # type: ignore[arg-type]
     subscription.current_period_start, subscription.current_period_end = period.start, period.end
     subscription.updated_at = period.start
-    return change
+
+
+def _change(subscription: Subscription, status: str) -> str | None:
+    """What closing the period made visible (None for a plain renewal); `plan` is still the loaded old plan."""
+    if subscription.status == "canceled":
+        return "canceled"
+    if subscription.plan_version_id != subscription.plan.id:
+        return "plan_changed"
+    return "status_changed" if subscription.status != status else None
 
 
 def _end(subscription: Subscription, at: datetime) -> None:
@@ -187,34 +233,32 @@ async def _measure(session: AsyncSession, plans: Sequence[PlanVersion], windows:
     return await measure_each(session, meters, windows)
 
 
-async def _usage(
+async def _usage_lines(  # noqa: PLR0917 (what one invoice's usage is priced from)
     session: AsyncSession,
     invoice_id: str | None,
     customer: Customer,
     plan: PlanVersion,
-    *,
     period: Period,
     usage: Usage,
-    preview: bool,
+    batch: Batch,
 ) -> list[Line]:
     lines: list[Line] = []
-    for stored in plan.charges:
-        charge = rating_charge(Charge.model_validate(stored))
+    for charge in batch.charges[plan.id]:
         measured = usage.get(charge.meter, {})
         wanted = builder.billable_units(charge, measured)
         covered = Decimal(0)
-        if wanted > 0:
+        if wanted > 0 and (customer.id, charge.meter) in batch.holders.units:
             covered = await credits.consume_units(
-                session, customer.id, charge.meter, wanted, period.end - TICK, invoice_id, preview=preview
+                session, customer.id, charge.meter, wanted, period.end - TICK, invoice_id, preview=batch.preview
             )
         lines += builder.usage_lines(charge, measured, covered, period)
     return lines
 
 
-async def _pending(session: AsyncSession, subscription: Subscription, *, lock: bool) -> Sequence[PendingItem]:
+async def _pending(session: AsyncSession, subscription_ids: Sequence[str], *, lock: bool) -> Sequence[PendingItem]:
     query = (
         select(PendingItem)
-        .where(PendingItem.subscription_id == subscription.id, PendingItem.invoice_id.is_(None))
+        .where(PendingItem.subscription_id.in_(subscription_ids), PendingItem.invoice_id.is_(None))
         .order_by(PendingItem.created_at, PendingItem.id)
     )
     if lock:
@@ -226,23 +270,25 @@ def _pending_line(item: PendingItem) -> Line:
     return Line(item.kind, item.description, item.amount_minor, Period(item.period_start, item.period_end))
 
 
-async def _take_pending(session: AsyncSession, subscription: Subscription, invoice_id: str) -> list[Line]:
-    items = await _pending(session, subscription, lock=True)
-    for item in items:
-        item.invoice_id = invoice_id
-    return [_pending_line(item) for item in items]
-
-
-async def _balance(
-    session: AsyncSession, invoice_id: str | None, customer: Customer, lines: Sequence[Line], *, preview: bool
-) -> int:
+async def _invoice(  # noqa: PLR0917 (the invoice's parts)
+    session: AsyncSession,
+    customer: Customer,
+    subscription: Subscription,
+    boundary: datetime,
+    period: Period,
+    lines: Sequence[Line],
+    batch: Batch,
+    invoice_id: str | None = None,
+) -> Invoice:
+    """The invoice, complete and not yet added to the session: lines, monetary balance, tax and totals."""
+    invoice_id = invoice_id or new_id("inv")
     owed = sum(line.amount_minor for line in lines)
-    return await credits.apply_balance(session, customer.id, owed, invoice_id, preview=preview) if owed > 0 else 0
-
-
-def _draft(customer: Customer, subscription: Subscription, boundary: datetime, period: Period) -> Invoice:
-    return Invoice(
-        id=new_id("inv"),
+    credits_applied = 0
+    if owed > 0 and customer.id in batch.holders.balance:
+        credits_applied = await credits.apply_balance(session, customer.id, owed, invoice_id, preview=batch.preview)
+    totals = builder.totals(lines, credits_applied, customer.tax_rate)
+    invoice = Invoice(
+        id=invoice_id,
         customer_id=customer.id,
         subscription_id=subscription.id,
         boundary=boundary,
@@ -251,47 +297,32 @@ def _draft(customer: Customer, subscription: Subscription, boundary: datetime, p
         period_start=period.start,
         period_end=period.end,
         tax_rate=customer.tax_rate,
-        subtotal_minor=0,
-        credits_applied_minor=0,
-        tax_minor=0,
-        total_minor=0,
-        lines=[],
+        subtotal_minor=totals.subtotal_minor,
+        credits_applied_minor=totals.credits_applied_minor,
+        tax_minor=totals.tax_minor,
+        total_minor=totals.total_minor,
+        lines=[
+            InvoiceLine(
+                position=position,
+                kind=line.kind,
+                description=line.description,
+                meter=line.meter,
+                group_key=line.group,
+                quantity=line.quantity,
+                amount_minor=line.amount_minor,
+                period_start=line.period.start,
+                period_end=line.period.end,
+            )
+            for position, line in enumerate(lines, start=1)
+        ],
     )
-
-
-async def _open(
-    session: AsyncSession, customer: Customer, subscription: Subscription, boundary: datetime, period: Period
-) -> Invoice:
-    """The invoice row first, so what it consumes (credits, pending items) can refer to it."""
-    invoice = _draft(customer, subscription, boundary, period)
-    session.add(invoice)
-    await session.flush()
+    if not batch.preview:
+        for item in batch.pending.get(subscription.id, ()):
+            item.invoice = invoice  # the flush writes the invoice first
     return invoice
 
 
-def _complete(invoice: Invoice, lines: Sequence[Line], credits_applied_minor: int) -> None:
-    totals = builder.totals(lines, credits_applied_minor, invoice.tax_rate)
-    invoice.subtotal_minor = totals.subtotal_minor
-    invoice.credits_applied_minor = totals.credits_applied_minor
-    invoice.tax_minor = totals.tax_minor
-    invoice.total_minor = totals.total_minor
-    invoice.lines.extend(
-        InvoiceLine(
-            position=position,
-            kind=line.kind,
-            description=line.description,
-            meter=line.meter,
-            group_key=line.group,
-            quantity=line.quantity,
-            amount_minor=line.amount_minor,
-            period_start=line.period.start,
-            period_end=line.period.end,
-        )
-        for position, line in enumerate(lines, start=1)
-    )
-
-
-async def _finish(session: AsyncSession, invoice: Invoice, customer: Customer, lines: Sequence[Line]) -> Invoice:
-    _complete(invoice, lines, await _balance(session, invoice.id, customer, lines, preview=False))
+async def _store(session: AsyncSession, invoice: Invoice) -> Invoice:
+    session.add(invoice)
     await session.flush()
     return invoice
