@@ -71,8 +71,6 @@ class PendingItem(Base):
     invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    invoice: Mapped[Invoice | None] = relationship(lazy="raise")  # set, never read: the flush orders the writes
-
 
 class InvoiceNumberCounter(Base):
     """The last number given each year: finalizing takes the row lock, so numbers have no gaps."""

@@ -63,18 +63,36 @@ def window_arrays(windows: Sequence[UsageWindow]) -> WindowArrays:
     for index, window in enumerate(windows):
         if window.start.tzinfo is None or window.end.tzinfo is None:
             raise ValueError("window times must be aware (carry a time zone)")
-        split = split_window(window.start, window.end)
-        if split.whole_days:
+        whole_days, partial_spans = _edges(window.start.astimezone(UTC), window.end.astimezone(UTC))
+        if whole_days:
             arrays.day_window.append(index)
             arrays.day_customer.append(window.customer_id)
-            arrays.first_day.append(split.whole_days[0])
-            arrays.last_day.append(split.whole_days[-1])
-        for start, end in split.partial_spans:
+            arrays.first_day.append(whole_days[0])
+            arrays.last_day.append(whole_days[1])
+        for start, end in partial_spans:
             arrays.span_window.append(index)
             arrays.span_customer.append(window.customer_id)
             arrays.span_start.append(start)
             arrays.span_end.append(end)
     return arrays
+
+
+def _edges(start: datetime, end: datetime) -> tuple[tuple[date, date] | None, list[tuple[datetime, datetime]]]:
+    """What split_window finds, without walking every day (an invoice run splits thousands of month-long windows):
+    the first and last whole day, and the partly covered spans at the edges."""
+    if end <= start:
+        raise ValueError("the window must end after it starts")
+    first_midnight = midnight(start.date())
+    if first_midnight < start:
+        first_midnight += timedelta(days=1)
+    last_midnight = midnight(end.date())
+    if first_midnight > last_midnight:  # within one day, touching neither midnight
+        return None, [(start, end)]
+    whole = (
+        (first_midnight.date(), last_midnight.date() - timedelta(days=1)) if first_midnight < last_midnight else None
+    )
+    spans = [(start, first_midnight)] if start < first_midnight else []
+    return whole, spans + ([(last_midnight, end)] if last_midnight < end else [])
 
 
 def day_windows(window: UsageWindow) -> list[UsageWindow]:

@@ -2,6 +2,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from billing.usage.window import UsageWindow, day_windows, split_window, window_arrays
+from hypothesis import given
+from hypothesis.strategies import datetimes, just, timedeltas
 
 
 def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -75,3 +77,15 @@ def test_day_windows_cut_at_utc_midnight() -> None:
         UsageWindow("a", at(3), at(3, 6)),
     ]
     assert day_windows(UsageWindow("a", at(1), at(2))) == [UsageWindow("a", at(1), at(2))]
+
+
+@given(
+    start=datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 3, 1), timezones=just(UTC)),
+    length=timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=70)),
+)
+def test_window_arrays_agree_with_split_window(start: datetime, length: timedelta) -> None:
+    split = split_window(start, start + length)
+    arrays = window_arrays([UsageWindow("c", start, start + length)])
+    whole = list(zip(arrays.first_day, arrays.last_day, strict=True))
+    assert whole == ([(split.whole_days[0], split.whole_days[-1])] if split.whole_days else [])
+    assert list(zip(arrays.span_start, arrays.span_end, strict=True)) == split.partial_spans
