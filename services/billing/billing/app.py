@@ -7,6 +7,7 @@ from billing.credits.api import router as credits_router
 from billing.customers.api import router as customers_router
 from billing.db import MIGRATIONS, SCHEMA
 from billing.entitlements.api import router as entitlements_router
+from billing.invoices.api import late_router as late_usage_router
 from billing.invoices.api import router as invoices_router
 from billing.plans.api import router as plans_router
 from billing.subscriptions.api import router as subscriptions_router
@@ -23,4 +24,5 @@ def create_app(settings: BillingSettings | None = None) -> FastAPI:
     app.include_router(entitlements_router)
     app.include_router(subscriptions_router)
     app.include_router(invoices_router)
+    app.include_router(late_usage_router)
     return app

@@ -19,8 +19,10 @@ def create_worker_app(settings: BillingSettings | None = None) -> AsgiFastStream
     broker = create_broker(settings.kafka_bootstrap_servers, client_id="billing-worker")
     usage_consumer.subscribe(broker, database.session, settings.consumer_group)
     relay = OutboxRelay(lambda: database.sessions, outbox, settings.kafka_bootstrap_servers)
-    draft_for = timedelta(hours=settings.invoice_draft_hours)
-    invoices = Periodic("invoice run", lambda: invoice_run(database.sessions, draft_for), settings.invoice_run_every_s)
+    draft_for, grace = timedelta(hours=settings.invoice_draft_hours), timedelta(hours=settings.late_usage_grace_hours)
+    invoices = Periodic(
+        "invoice run", lambda: invoice_run(database.sessions, draft_for, grace), settings.invoice_run_every_s
+    )
     return create_worker(
         broker,
         on_startup=[database.start, relay.start, invoices.start],

@@ -9,9 +9,10 @@ from billing.customers.api import unknown_customer
 from billing.customers.service import UnknownCustomer
 from billing.db import SessionDep
 from billing.invoices import service
-from billing.invoices.schemas import InvoiceList, InvoiceOut, Status
+from billing.invoices.schemas import InvoiceList, InvoiceOut, RejectedUsageList, RejectedUsageOut, Status
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
+late_router = APIRouter(prefix="/v1/customers", tags=["invoices"])
 
 
 @router.get("")
@@ -69,3 +70,16 @@ async def void_invoice(invoice_id: str, session: SessionDep) -> InvoiceOut:
 @router.post("/{invoice_id}/mark-uncollectible")
 async def mark_invoice_uncollectible(invoice_id: str, session: SessionDep) -> InvoiceOut:
     return await _act(session, invoice_id, "mark_uncollectible")
+
+
+@late_router.get("/{customer_ref}/late-usage")
+async def rejected_late_usage(
+    customer_ref: str, session: SessionDep, limit: Limit = DEFAULT_LIMIT
+) -> RejectedUsageList:
+    """Usage that arrived after its period's grace window: kept and counted in usage reports, not billed. Newest
+    first."""
+    try:
+        rows = await service.rejected_late_usage(session, customer_ref, limit)
+    except UnknownCustomer:
+        raise unknown_customer(customer_ref) from None
+    return RejectedUsageList(data=[RejectedUsageOut.model_validate(row) for row in rows])

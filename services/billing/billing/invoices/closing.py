@@ -133,8 +133,21 @@ async def close_now(session: AsyncSession, subscription: Subscription, customer:
     batch = await _read_batch(session, [subscription], period.end - TICK, preview=False)
     invoice_id = new_id("inv")
     lines = await _lines(session, invoice_id, subscription, customer, period, period, batch)
+    priced_by = None if subscription.status == "trialing" else subscription.plan.id
     _end(subscription, now)
-    await _store(session, [await _invoice(session, customer, subscription, now, period, lines, batch, invoice_id)])
+    draft = await _invoice(session, customer, subscription, now, period, lines, batch, invoice_id)
+    draft.invoice["usage_plan_version_id"] = priced_by
+    await _store(session, [draft])
+
+
+async def invoice_pending(session: AsyncSession, subscription: Subscription, customer: Customer, at: datetime) -> None:
+    """An invoice of the subscription's pending items alone, at `at`: for an ended subscription, which has no next
+    invoice to carry them."""
+    batch = await _read_batch(session, [subscription], at, preview=False)
+    lines = [_pending_line(item) for item in batch.pending.get(subscription.id, ())]
+    if lines:
+        period = Period(min(line.period.start for line in lines), max(line.period.end for line in lines))
+        await _store(session, [await _invoice(session, customer, subscription, at, period, lines, batch)])
 
 
 async def upcoming(session: AsyncSession, subscription: Subscription, customer: Customer, now: datetime) -> Invoice:
@@ -155,16 +168,19 @@ async def _close_period(
     boundary = subscription.current_period_end
     period = Period(subscription.current_period_start, boundary)
     invoice_id = new_id("inv")
+    priced_by = None if subscription.status == "trialing" else subscription.plan
     lines: list[Line] = []
-    if subscription.status != "trialing":
-        lines += await _usage_lines(session, invoice_id, customer, subscription.plan, period, usage, batch)
+    if priced_by:
+        lines += await _usage_lines(session, invoice_id, customer, priced_by, period, usage, batch)
     lines += [_pending_line(item) for item in batch.pending.get(subscription.id, ())]
     lines += _next_fee(subscription)
     if subscription.cancel_at_period_end:
         _end(subscription, boundary)
     else:
         _advance(subscription)
-    return await _invoice(session, customer, subscription, boundary, period, lines, batch, invoice_id)
+    draft = await _invoice(session, customer, subscription, boundary, period, lines, batch, invoice_id)
+    draft.invoice["usage_plan_version_id"] = priced_by.id if priced_by else None
+    return draft
 
 
 async def _read_batch(session: AsyncSession, subs: Sequence[Subscription], at: datetime, *, preview: bool) -> Batch:
@@ -306,6 +322,7 @@ async def _invoice(  # noqa: PLR0917 (the invoice's parts)
         "customer_id": customer.id,
         "subscription_id": subscription.id,
         "boundary": boundary,
+        "usage_plan_version_id": None,
         "status": "draft",
         "currency": subscription.plan.currency,
         "period_start": period.start,

@@ -22,6 +22,8 @@ class Invoice(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     subscription_id: Mapped[str | None] = mapped_column(ForeignKey("subscriptions.id"))
     boundary: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The plan version that priced the period's usage; null on invoices without usage (a first period, a trial).
+    usage_plan_version_id: Mapped[str | None] = mapped_column(ForeignKey("plan_versions.id"))
     status: Mapped[str] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3))
     period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -79,3 +81,27 @@ class InvoiceNumberCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class LateUsageSettlement(Base):
+    """The invoice's period has had its late usage put on an adjustment: usage for it arriving later is rejected."""
+
+    __tablename__ = "late_usage_settlements"
+
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    settled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RejectedLateUsage(Base):
+    """An event for a period whose late usage was settled already: kept, counted in usage reports, never billed."""
+
+    __tablename__ = "rejected_late_usage"
+    __table_args__ = (Index("ix_rejected_late_usage_customer", "customer_id", "recorded_at"),)
+
+    usage_customer_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"))
+    event_type: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

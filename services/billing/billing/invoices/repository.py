@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.invoices.models import Invoice
+from billing.invoices.models import Invoice, RejectedLateUsage
 
 _NEXT_NUMBER = text("""
 INSERT INTO invoice_number_counters AS c (year, last) VALUES (:year, 1)
@@ -49,5 +49,15 @@ async def lock_drafts_due(session: AsyncSession, created_before: datetime, limit
         .order_by(Invoice.created_at, Invoice.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def rejected_late_usage(session: AsyncSession, customer_id: str, limit: int) -> Sequence[RejectedLateUsage]:
+    query = (
+        select(RejectedLateUsage)
+        .where(RejectedLateUsage.customer_id == customer_id)
+        .order_by(RejectedLateUsage.recorded_at.desc(), RejectedLateUsage.event_id)
+        .limit(limit)
     )
     return (await session.execute(query)).scalars().all()

@@ -46,3 +46,17 @@ class InvoiceOut(BaseModel):
 class InvoiceList(BaseModel):
     data: list[InvoiceOut]
     next_cursor: str | None
+
+
+class RejectedUsageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    invoice_id: str = Field(description="The invoice of the period the event belongs to, settled before it came")
+
+
+class RejectedUsageList(BaseModel):
+    data: list[RejectedUsageOut]

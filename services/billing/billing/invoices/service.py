@@ -17,7 +17,7 @@ from tally_runtime.pages import split_page
 
 from billing.customers.service import get_customer
 from billing.invoices import repository
-from billing.invoices.models import Invoice
+from billing.invoices.models import Invoice, RejectedLateUsage
 from billing.outgoing import publish
 
 DRAFT_BATCH = 200
@@ -53,6 +53,11 @@ async def list_invoices(
     customer_id = (await get_customer(session, customer_ref)).id if customer_ref else None
     rows = await repository.list_invoices(session, customer_id, status, after, limit + 1)
     return split_page(rows, limit, lambda invoice: invoice.id)
+
+
+async def rejected_late_usage(session: AsyncSession, customer_ref: str, limit: int) -> Sequence[RejectedLateUsage]:
+    customer = await get_customer(session, customer_ref)
+    return await repository.rejected_late_usage(session, customer.id, limit)
 
 
 async def finalize(session: AsyncSession, invoice: Invoice, now: datetime) -> Invoice:

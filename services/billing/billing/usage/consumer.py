@@ -1,5 +1,5 @@
-"""Subscriber for usage.events.v1: records each event once, updates the meter totals, and announces the limit
-marks the new usage reached, all in one transaction per batch."""
+"""Subscriber for usage.events.v1: records each event once, updates the meter totals, announces the limit marks the
+new usage reached and keeps usage for settled periods as rejected-late, all in one transaction per batch."""
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.consumer import Delivered, Recorded, subscribe_batch
 
 from billing.entitlements.service import announce_thresholds
+from billing.invoices.late_usage import reject_settled
 from billing.usage import service
 
 
@@ -20,7 +21,9 @@ def subscribe(broker: KafkaBroker, new_session: Callable[[], AsyncSession], grou
         async with new_session() as session, session.begin():
             recorded = await service.record_usage(session, messages)
             if recorded.new:
-                await announce_thresholds(session, {m.data.customer_id for m in messages}, datetime.now(UTC))
+                customers = {m.data.customer_id for m in messages}
+                await announce_thresholds(session, customers, datetime.now(UTC))
+                await reject_settled(session, customers)
             return recorded
 
     subscribe_batch(broker, topic=USAGE_EVENTS, group_id=group_id, decode=decode_usage, handle=record)

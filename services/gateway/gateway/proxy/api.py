@@ -40,6 +40,7 @@ ADMIN = [Depends(require_scope("admin"))]
 @router.get("/v1/customers/{customer_id}", tags=["customers"], dependencies=READ)
 @router.get("/v1/customers/{customer_id}/entitlements", tags=["customers"], dependencies=READ)
 @router.get("/v1/customers/{customer_id}/credits", tags=["credits"], dependencies=READ)
+@router.get("/v1/customers/{customer_id}/late-usage", tags=["invoices"], dependencies=READ)
 @router.get("/v1/subscriptions", tags=["subscriptions"], dependencies=READ)
 @router.get("/v1/subscriptions/{subscription_id}", tags=["subscriptions"], dependencies=READ)
 @router.get("/v1/subscriptions/{subscription_id}/upcoming-invoice", tags=["subscriptions"], dependencies=READ)
