@@ -124,7 +124,7 @@ async def invoice_first_period(session: AsyncSession, subscription: Subscription
     plan = subscription.plan
     lines = [builder.base_fee(plan.name, plan.base_price_minor, period)] if plan.base_price_minor else []
     batch = await _read_batch(session, [subscription], period.start, preview=False)
-    await _store(session, [await _invoice(session, customer, subscription, period.start, period, lines, batch)])
+    await _store(session, [await _invoice(session, customer, subscription, None, period, lines, batch)])
 
 
 async def close_now(session: AsyncSession, subscription: Subscription, customer: Customer, now: datetime) -> None:
@@ -135,9 +135,30 @@ async def close_now(session: AsyncSession, subscription: Subscription, customer:
     lines = await _lines(session, invoice_id, subscription, customer, period, period, batch)
     priced_by = None if subscription.status == "trialing" else subscription.plan.id
     _end(subscription, now)
-    draft = await _invoice(session, customer, subscription, now, period, lines, batch, invoice_id)
+    draft = await _invoice(session, customer, subscription, None, period, lines, batch, invoice_id)
     draft.invoice["usage_plan_version_id"] = priced_by
     await _store(session, [draft])
+
+
+async def restart(
+    session: AsyncSession, subscription: Subscription, customer: Customer, at: datetime, plan: PlanVersion
+) -> None:
+    """Moves the subscription onto `plan` from `at`, with periods anchored there (a change between monthly and
+    yearly): an invoice now for the usage so far on the old plan, the pending items (the old plan's unused time among
+    them) and the new plan's first period in advance."""
+    period = Period(subscription.current_period_start, max(at, subscription.current_period_start + TICK))
+    batch = await _read_batch(session, [subscription], period.end - TICK, preview=False)
+    invoice_id = new_id("inv")
+    lines = await _lines(session, invoice_id, subscription, customer, period, period, batch)
+    priced_by = subscription.plan.id
+    first = period_at(at, plan.interval, at)  # type: ignore[arg-type]
+    lines += [builder.base_fee(plan.name, plan.base_price_minor, first)] if plan.base_price_minor else []
+    draft = await _invoice(session, customer, subscription, None, period, lines, batch, invoice_id)
+    draft.invoice["usage_plan_version_id"] = priced_by
+    await _store(session, [draft])
+    subscription.plan_version_id, subscription.scheduled_plan_version_id = plan.id, None
+    subscription.billing_anchor = at
+    subscription.current_period_start, subscription.current_period_end = first.start, first.end
 
 
 async def invoice_pending(session: AsyncSession, subscription: Subscription, customer: Customer, at: datetime) -> None:
@@ -304,7 +325,7 @@ async def _invoice(  # noqa: PLR0917 (the invoice's parts)
     session: AsyncSession,
     customer: Customer,
     subscription: Subscription,
-    boundary: datetime,
+    boundary: datetime | None,
     period: Period,
     lines: Sequence[Line],
     batch: Batch,

@@ -8,7 +8,9 @@ from billing.db import Base
 
 
 class Invoice(Base):
-    """One per subscription per period boundary (`boundary`): the unique key makes closing a period idempotent."""
+    """`boundary` is the end of the period a worker closed: unique per subscription, so a period is closed once.
+    Invoices written by a request (a subscription's first period, a cancellation or a move to another interval,
+    each under the subscription's row lock) have none."""
 
     __tablename__ = "invoices"
     __table_args__ = (

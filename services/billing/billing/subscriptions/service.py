@@ -103,14 +103,13 @@ async def _live(session: AsyncSession, subscription_id: str, now: datetime) -> S
 
 async def change_plan(session: AsyncSession, subscription_id: str, data: ChangePlanIn, now: datetime) -> Subscription:
     """A dearer plan (by monthly price) takes effect now, with the rest of the period prorated to the second as
-    separate lines on the next invoice; a cheaper or equal one waits for the end of the period."""
+    separate lines on the next invoice; between monthly and yearly, a new period starts now, invoiced at once with a
+    credit for the old plan's unused time. A cheaper or equal plan waits for the end of the period."""
     subscription = await _live(session, subscription_id, now)
     old = subscription.plan
     new = await _plan(session, data.plan_key, data.plan_version, "body.plan_key")
     if new.key == old.key and new.version == old.version:
         raise Refused("body.plan_key", "the subscription is on this plan already")
-    if new.interval != old.interval:
-        raise Refused("body.plan_key", f"moving from a {old.interval}ly to a {new.interval}ly plan is not supported")
     customer = await get_customer(session, subscription.customer_id)
     _check_currency(customer, new)
     previous = terms_of(old, subscription.status)
@@ -119,12 +118,17 @@ async def change_plan(session: AsyncSession, subscription_id: str, data: ChangeP
         change = "plan_change_scheduled"
     else:
         at = max(now.replace(microsecond=0), subscription.current_period_start)
-        if subscription.status != "trialing":
-            period = Period(subscription.current_period_start, subscription.current_period_end)
-            for line in plan_change_lines(old.base_price_minor, new.base_price_minor, period, at):
-                closing.add_proration(session, subscription, line, at)
-        subscription.plan_version_id = new.id
-        subscription.scheduled_plan_version_id = None
+        period = Period(subscription.current_period_start, subscription.current_period_end)
+        unused_old, rest_of_new = plan_change_lines(old.base_price_minor, new.base_price_minor, period, at)
+        if subscription.status == "trialing":
+            subscription.plan_version_id, subscription.scheduled_plan_version_id = new.id, None
+        elif new.interval == old.interval:
+            closing.add_proration(session, subscription, unused_old, at)
+            closing.add_proration(session, subscription, rest_of_new, at)
+            subscription.plan_version_id, subscription.scheduled_plan_version_id = new.id, None
+        else:  # a new period starts now, on the new interval
+            closing.add_proration(session, subscription, unused_old, at)
+            await closing.restart(session, subscription, customer, at, new)
         change = "plan_changed"
     subscription.updated_at = now
     await session.flush()

@@ -296,3 +296,47 @@ async def test_changes_are_announced_on_the_billing_topic_in_order(kit: Any, bil
         (await kit.api.get(f"/v1/invoices/{first['id']}")).json()["number"],
         4900,
     )
+
+
+async def test_an_upgrade_to_a_yearly_plan_starts_a_year_now_with_a_credit_for_the_month(kit: Any) -> None:
+    meter, _ = await kit.count_meter()
+    monthly = await kit.plan(meter)
+    yearly = await kit.plan(meter, name="Pro yearly", interval="year", base_price_minor=120000)
+    acme = await kit.customer()
+    sub = await subscribe(kit.api, customer_id=acme["id"], plan_key=monthly)
+
+    response = await kit.api.post(f"/v1/subscriptions/{sub['id']}/change-plan", json={"plan_key": yearly})
+
+    assert response.status_code == 200, response.text
+    moved = response.json()
+    changed_at = datetime.fromisoformat(moved["current_period_start"])
+    assert moved["plan"]["key"] == yearly
+    assert datetime.fromisoformat(moved["current_period_end"]) == changed_at.replace(year=changed_at.year + 1)
+    month = Period(
+        datetime.fromisoformat(sub["current_period_start"]), datetime.fromisoformat(sub["current_period_end"])
+    )
+    *_, invoice = await invoices_of(kit.api, acme["id"])
+    assert [(line["kind"], line["amount_minor"]) for line in invoice["lines"]] == [
+        ("usage", 0),
+        ("proration", -prorated_minor(4900, month, changed_at, month.end)),
+        ("base_fee", 120000),
+    ]
+
+
+async def test_a_yearly_plan_moves_to_monthly_at_its_renewal(kit: Any) -> None:
+    meter, _ = await kit.count_meter()
+    yearly = await kit.plan(meter, name="Yearly", interval="year", base_price_minor=49000)
+    monthly = await kit.plan(meter, name="Monthly", base_price_minor=3900)
+    acme = await kit.customer()
+    sub = await subscribe(kit.api, customer_id=acme["id"], plan_key=yearly, start_date="2025-12-01")
+    changed = await kit.api.post(f"/v1/subscriptions/{sub['id']}/change-plan", json={"plan_key": monthly})
+    assert changed.json()["scheduled_plan"]["key"] == monthly
+
+    await closing.close_due(kit.sessions, at("2026-12-02"))
+
+    renewed = (await kit.api.get(f"/v1/subscriptions/{sub['id']}")).json()
+    assert (renewed["plan"]["key"], renewed["current_period_end"]) == (monthly, "2027-01-01T00:00:00Z")
+    *_, invoice = await invoices_of(kit.api, acme["id"])
+    assert [(line["kind"], line["amount_minor"]) for line in invoice["lines"] if line["kind"] == "base_fee"] == [
+        ("base_fee", 3900)
+    ]
