@@ -27,6 +27,7 @@ from .invoices import (
     InvoicePaidEvent,
     InvoiceVoidedEvent,
 )
+from .payments import PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentFailedEvent, PaymentSucceededEvent
 from .subscriptions import (
     SUBSCRIPTION_CANCELED,
     SUBSCRIPTION_CREATED,
@@ -59,6 +60,8 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(SUBSCRIPTION_CANCELED, BILLING_EVENTS, SubscriptionCanceledEvent),
         EventType(THRESHOLD_REACHED, BILLING_EVENTS, ThresholdReachedEvent),
         EventType(INVOICE_FINALIZED, BILLING_EVENTS, InvoiceFinalizedEvent),
+        EventType(PAYMENT_SUCCEEDED, BILLING_EVENTS, PaymentSucceededEvent),
+        EventType(PAYMENT_FAILED, BILLING_EVENTS, PaymentFailedEvent),
         EventType(INVOICE_PAID, BILLING_EVENTS, InvoicePaidEvent),
         EventType(INVOICE_VOIDED, BILLING_EVENTS, InvoiceVoidedEvent),
         EventType(INVOICE_MARKED_UNCOLLECTIBLE, BILLING_EVENTS, InvoiceMarkedUncollectibleEvent),

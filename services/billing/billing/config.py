@@ -1,8 +1,11 @@
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 from tally_runtime.settings import DatabaseSettings
+
+from billing.payment.dunning import Policy
 
 
 class BillingSettings(DatabaseSettings):
@@ -16,6 +19,22 @@ class BillingSettings(DatabaseSettings):
     late_usage_grace_hours: float = Field(
         72.0, ge=0, description="Usage for an invoiced period arriving this long after its end is still billed"
     )
+    stripe_api_key: SecretStr | None = Field(None, description="Without it, invoices are not collected")
+    stripe_api_base: str = Field("", description="Empty for the real Stripe; a localstripe URL in tests and demos")
+    stripe_webhook_secrets: SecretStr = Field(SecretStr(""), description="Comma-separated whsec_... (rotation)")
+    payment_run_every_s: float = Field(30.0, gt=0, description="How often the worker collects and reads webhooks")
+    dunning_retry_days: str = Field("3,5,7", description="Retries of a failed payment, days after the first failure")
+    dunning_grace_days: int = Field(14, ge=1)
+    dunning_final_status: Literal["canceled", "unpaid"] = "canceled"
+
+    def webhook_secrets(self) -> list[str]:
+        return [
+            secret.strip() for secret in self.stripe_webhook_secrets.get_secret_value().split(",") if secret.strip()
+        ]
+
+    def dunning_policy(self) -> Policy:
+        days = tuple(int(day) for day in self.dunning_retry_days.split(",") if day.strip())
+        return Policy(days, self.dunning_grace_days, self.dunning_final_status)
 
 
 @lru_cache

@@ -25,6 +25,7 @@ def import_models() -> None:
     from billing.customers import models as customer_models  # noqa: F401
     from billing.entitlements import models as entitlement_models  # noqa: F401
     from billing.invoices import models as invoice_models  # noqa: F401
+    from billing.payment import models as payment_models  # noqa: F401
     from billing.plans import models as plan_models  # noqa: F401
     from billing.subscriptions import models as subscription_models  # noqa: F401
     from billing.usage import models as usage_models  # noqa: F401

@@ -10,6 +10,8 @@ from tally_runtime.worker import create_worker
 from billing.config import BillingSettings, get_settings
 from billing.db import MIGRATIONS, SCHEMA, outbox
 from billing.invoices.run import invoice_run
+from billing.payment.run import payment_run
+from billing.payment.setup import stripe_api
 from billing.usage import consumer as usage_consumer
 
 
@@ -23,8 +25,14 @@ def create_worker_app(settings: BillingSettings | None = None) -> AsgiFastStream
     invoices = Periodic(
         "invoice run", lambda: invoice_run(database.sessions, draft_for, grace), settings.invoice_run_every_s
     )
+    jobs = [invoices]
+    if api := stripe_api(settings):
+        policy = settings.dunning_policy()
+        jobs.append(
+            Periodic("payment run", lambda: payment_run(database.sessions, api, policy), settings.payment_run_every_s)
+        )
     return create_worker(
         broker,
-        on_startup=[database.start, relay.start, invoices.start],
-        on_shutdown=[invoices.stop, relay.stop, database.stop],
+        on_startup=[database.start, relay.start, *(job.start for job in jobs)],
+        on_shutdown=[*(job.stop for job in jobs), relay.stop, database.stop],
     )

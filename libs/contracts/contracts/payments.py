@@ -1,0 +1,44 @@
+"""Payment events (topic billing.events.v1, keyed by customer id): each attempt to collect an invoice, and its end."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .customers import CURRENCY_PATTERN, CUSTOMER_ID_PATTERN
+from .envelope import CloudEvent, UtcDateTime
+from .invoices import INVOICE_ID_PATTERN
+
+PAYMENT_SUCCEEDED = "tally.payment.succeeded"
+PAYMENT_FAILED = "tally.payment.failed"
+
+
+class Payment(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    invoice_id: str = Field(pattern=INVOICE_ID_PATTERN, max_length=255)
+    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
+    subscription_id: str | None = None
+    amount_minor: int = Field(ge=0)
+    currency: str = Field(pattern=CURRENCY_PATTERN)
+    attempt: int = Field(ge=1)
+    payment_intent_id: str | None = None
+    """Stripe's PaymentIntent of this attempt, when Stripe made one."""
+    reason: str | None = Field(default=None, max_length=500)
+    """Why it failed, e.g. "card_declined"."""
+    next_attempt_at: UtcDateTime | None = None
+    """When it is tried again; absent when the retries are over."""
+    occurred_at: UtcDateTime
+
+
+class PaymentSucceededEvent(CloudEvent[Payment]):
+    type: Literal["tally.payment.succeeded"]
+    subject: str
+
+    subject_field = "customer_id"
+
+
+class PaymentFailedEvent(CloudEvent[Payment]):
+    type: Literal["tally.payment.failed"]
+    subject: str
+
+    subject_field = "customer_id"

@@ -1,0 +1,113 @@
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from tally_runtime.problems import Problem
+
+from billing.config import BillingSettings
+from billing.customers.api import unknown_customer
+from billing.customers.service import UnknownCustomer, get_customer
+from billing.db import SessionDep
+from billing.payment import collection, webhooks
+from billing.payment.models import Collection, StripeCustomer
+from billing.payment.stripe_api import PaymentDeclined, StripeApi, StripeUnavailable
+
+router = APIRouter(tags=["payments"])
+
+
+class PaymentMethodIn(BaseModel):
+    payment_method: str = Field(pattern=r"^pm_[0-9A-Za-z_]+$", description="Made in the browser by Stripe.js")
+
+
+class PaymentMethodOut(BaseModel):
+    customer_id: str
+    stripe_customer_id: str
+    payment_method: str
+
+
+class CollectionOut(BaseModel):
+    invoice_id: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    payment_intent_id: str | None
+
+
+def _stripe(request: Request) -> StripeApi:
+    api: StripeApi | None = request.app.state.stripe
+    if api is None:
+        raise Problem(503, "Collection is off: BILLING_STRIPE_API_KEY is not set.")
+    return api
+
+
+@router.post("/v1/webhooks/stripe", include_in_schema=False)
+async def stripe_webhook(request: Request, session: SessionDep) -> dict[str, bool]:
+    """Stripe's signed events: checked, kept once, handled by the worker."""
+    settings: BillingSettings = request.app.state.billing_settings
+    if not settings.webhook_secrets():
+        raise Problem(503, "No BILLING_STRIPE_WEBHOOK_SECRETS configured: cannot check Stripe's signature.")
+    try:
+        event = webhooks.verify(
+            await request.body(), request.headers.get("stripe-signature"), settings.webhook_secrets()
+        )
+    except (webhooks.InvalidSignature, ValueError) as exc:
+        raise Problem(400, str(exc), errors=[{"field": "header.stripe-signature", "reason": str(exc)}]) from None
+    return {"received": True, "new": await webhooks.keep(session, event)}
+
+
+@router.post("/v1/customers/{customer_ref}/payment-method")
+async def set_payment_method(
+    customer_ref: str, data: PaymentMethodIn, request: Request, session: SessionDep
+) -> PaymentMethodOut:
+    """Attaches the method to the customer in Stripe (creating the customer there, once) and charges invoices to it."""
+    api = _stripe(request)
+    try:
+        customer = await get_customer(session, customer_ref, for_update=True)
+    except UnknownCustomer:
+        raise unknown_customer(customer_ref) from None
+    payer = await session.get(StripeCustomer, customer.id)
+    try:
+        if payer is None:
+            payer = StripeCustomer(
+                customer_id=customer.id,
+                stripe_customer_id=await api.create_customer(customer.id, customer.name, customer.email),
+            )
+            session.add(payer)
+        await api.attach_payment_method(payer.stripe_customer_id, data.payment_method)
+    except PaymentDeclined as exc:
+        raise Problem(402, f"Stripe refused the payment method: {exc}.") from None
+    except StripeUnavailable as exc:
+        raise Problem(503, f"Stripe did not answer ({exc}); retry.", headers={"Retry-After": "5"}) from None
+    payer.payment_method_id = data.payment_method
+    return PaymentMethodOut(
+        customer_id=customer.id, stripe_customer_id=payer.stripe_customer_id, payment_method=data.payment_method
+    )
+
+
+@router.get("/v1/invoices/{invoice_id}/payment")
+async def invoice_payment(invoice_id: str, session: SessionDep) -> CollectionOut:
+    found = await session.get(Collection, invoice_id)
+    if found is None:
+        raise Problem(404, f"No payment is being collected for {invoice_id!r}.")
+    return _out(found)
+
+
+@router.post("/v1/invoices/{invoice_id}/retry-payment")
+async def retry_payment(invoice_id: str, session: SessionDep) -> CollectionOut:
+    """The next attempt is due now (the worker makes it within its next run)."""
+    found = await collection.retry_now(session, invoice_id, datetime.now(UTC))
+    if found is None:
+        raise Problem(404, f"No payment is being collected for {invoice_id!r}.")
+    return _out(found)
+
+
+def _out(found: Collection) -> CollectionOut:
+    return CollectionOut(
+        invoice_id=found.invoice_id,
+        status=found.status,
+        attempts=found.attempts,
+        next_attempt_at=found.next_attempt_at,
+        last_error=found.last_error,
+        payment_intent_id=found.payment_intent_id,
+    )
