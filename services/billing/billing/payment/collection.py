@@ -162,7 +162,7 @@ async def _set_status(
     await announce(session, subscription, change, effective_at=now, previous=previous)  # type: ignore[arg-type]
 
 
-async def _announce(
+async def _announce(  # noqa: PLR0917 (the event's parts)
     session: AsyncSession,
     event_cls: type[PaymentSucceededEvent] | type[PaymentFailedEvent],
     collection: Collection,

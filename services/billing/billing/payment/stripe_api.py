@@ -56,7 +56,7 @@ class StripeApi:
             )
         )
 
-    async def charge(
+    async def charge(  # noqa: PLR0917 (what a charge needs)
         self,
         stripe_customer_id: str,
         payment_method_id: str,
