@@ -11,18 +11,24 @@ from billing.config import BillingSettings
 from billing.db import SCHEMA
 from billing.usage.repository import EventColumns, lock_meter_set, record_events
 from billing.worker import create_worker_app
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tally_runtime.db import create_engine, session_factory
+from tally_stack.stripe_local import LocalStripe
 from tally_stack.testing import Infra, serving
 
 
 @pytest.fixture(scope="session")
-def billing_settings(infra: Infra) -> BillingSettings:
+def billing_settings(infra: Infra, local_stripe: LocalStripe) -> BillingSettings:
     return BillingSettings(
         database_url=infra.database_urls["billing"],
         kafka_bootstrap_servers=infra.kafka_bootstrap,
         consumer_group=f"billing-test-{uuid4().hex[:8]}",
-        invoice_run_every_s=3600,  # tests close periods themselves, at the moments they choose
+        invoice_run_every_s=3600,  # tests close periods and collect payments themselves, at the moments they choose
+        payment_run_every_s=3600,
+        stripe_api_key=SecretStr(local_stripe.api_key),
+        stripe_api_base=local_stripe.api_base,
+        stripe_webhook_secrets=SecretStr(f"whsec_old_rotated_out,{local_stripe.webhook_secret}"),
     )
 
 

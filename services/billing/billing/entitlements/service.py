@@ -21,6 +21,7 @@ from billing.usage.measuring import measure_each
 from billing.usage.window import UsageWindow
 
 MARKS = (80, 100)
+ENTITLED = ("trialing", "active", "past_due")  # an unpaid subscription's entitlements stop
 ZERO = Decimal(0)
 
 
@@ -119,7 +120,11 @@ def _mark(  # noqa: PLR0917 (the fields of the event, in its order)
 async def _live_subscriptions(session: AsyncSession, customer_ids: Sequence[str]) -> Sequence[Subscription]:
     query = (
         select(Subscription)
-        .where(Subscription.customer_id.in_(customer_ids), Subscription.ended_at.is_(None))
+        .where(
+            Subscription.customer_id.in_(customer_ids),
+            Subscription.ended_at.is_(None),
+            Subscription.status.in_(ENTITLED),
+        )
         .order_by(Subscription.created_at, Subscription.id)
     )
     return (await session.execute(query)).unique().scalars().all()

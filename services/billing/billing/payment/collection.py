@@ -18,8 +18,8 @@ from billing.outgoing import publish
 from billing.payment.dunning import Policy
 from billing.payment.models import Collection, StripeCustomer
 from billing.payment.stripe_api import PaymentDeclined, StripeApi, StripeUnavailable
+from billing.subscriptions import repository as subscriptions
 from billing.subscriptions.events import announce, terms_of
-from billing.subscriptions.models import Subscription
 
 BATCH = 20
 UNREACHABLE_RETRY = timedelta(minutes=5)
@@ -150,7 +150,7 @@ async def _set_status(
 ) -> None:
     if invoice.subscription_id is None:
         return
-    subscription = await session.get(Subscription, invoice.subscription_id, with_for_update=True)
+    subscription = await subscriptions.subscription_by_id(session, invoice.subscription_id, for_update=True)
     if subscription is None or subscription.status not in only_from or subscription.ended_at is not None:
         return
     previous = terms_of(subscription.plan, subscription.status)

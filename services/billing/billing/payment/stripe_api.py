@@ -21,6 +21,10 @@ class StripeUnavailable(Exception):
     """Stripe could not be reached or failed; the same request (same idempotency key) is safe to send again."""
 
 
+class StripeRefused(StripeUnavailable):
+    """Stripe refused the request itself (not the card): logged on the collection and tried again later."""
+
+
 @dataclass(frozen=True)
 class Charge:
     payment_intent_id: str
@@ -73,7 +77,6 @@ class StripeApi:
             "payment_method": payment_method_id,
             "confirm": True,
             "off_session": True,
-            "description": f"Tally invoice {invoice_id}",
             "metadata": {"tally_invoice_id": invoice_id, "attempt": str(attempt)},
         }
         options: stripe.RequestOptions = {"idempotency_key": f"tally-{invoice_id}-attempt-{attempt}"}
@@ -93,3 +96,5 @@ class StripeApi:
             raise PaymentDeclined(exc.code or "card_declined") from None
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
             raise StripeUnavailable(type(exc).__name__) from None
+        except stripe.StripeError as exc:
+            raise StripeRefused(f"{type(exc).__name__}: {exc.user_message or exc}"[:500]) from None

@@ -1,0 +1,173 @@
+"""Collecting invoices through Stripe (the official SDK against localstripe), with dunning, and Stripe's signed
+webhooks: verified, kept once, handled by re-reading the payment from Stripe."""
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import stripe
+from billing.config import BillingSettings
+from billing.payment import collection, webhooks
+from billing.payment.stripe_api import StripeApi
+from pydantic import SecretStr
+from tally_stack.stripe_local import LocalStripe
+
+GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"  # localstripe declines charges on the second
+
+
+@pytest.fixture
+def api(billing_settings: BillingSettings) -> StripeApi:
+    assert billing_settings.stripe_api_key is not None
+    return StripeApi(billing_settings.stripe_api_key, billing_settings.stripe_api_base)
+
+
+async def card(local_stripe: LocalStripe, number: str) -> str:
+    """A payment method as Stripe.js would make it in the customer's browser."""
+    client = stripe.StripeClient(local_stripe.api_key, base_addresses={"api": local_stripe.api_base})
+    method = await client.v1.payment_methods.create_async(
+        {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}}
+    )
+    return str(method.id)
+
+
+async def finalized_invoice(kit: Any, local_stripe: LocalStripe, number: str) -> tuple[dict[str, Any], str]:
+    """A customer paying by `number`, subscribed (its first invoice finalized); returns (customer, invoice id)."""
+    meter, _ = await kit.count_meter()
+    plan = await kit.plan(meter)
+    acme = await kit.customer(tax_rate="0.2")
+    attached = await kit.api.post(
+        f"/v1/customers/{acme['id']}/payment-method", json={"payment_method": await card(local_stripe, number)}
+    )
+    assert attached.status_code == 200, attached.text
+    sub = await kit.created("/v1/subscriptions", {"customer_id": acme["id"], "plan_key": plan})
+    [invoice] = (await kit.api.get("/v1/invoices", params={"customer_id": acme["id"]})).json()["data"]
+    assert (await kit.api.post(f"/v1/invoices/{invoice['id']}/finalize")).status_code == 200
+    return acme | {"subscription_id": sub["id"]}, invoice["id"]
+
+
+async def state(kit: Any, acme: dict[str, Any], invoice_id: str) -> tuple[str, str, str, int]:
+    """(invoice status, subscription status, collection status, attempts)."""
+    invoice = (await kit.api.get(f"/v1/invoices/{invoice_id}")).json()
+    sub = (await kit.api.get(f"/v1/subscriptions/{acme['subscription_id']}")).json()
+    paying = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()
+    return invoice["status"], sub["status"], paying["status"], paying["attempts"]
+
+
+async def test_a_finalized_invoice_is_collected_once(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    acme, invoice_id = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    now = datetime.now(UTC)
+    policy = billing_settings.dunning_policy()
+
+    await collection.run(kit.sessions, api, policy, now)
+    await collection.run(kit.sessions, api, policy, now + timedelta(days=1))
+
+    assert await state(kit, acme, invoice_id) == ("paid", "active", "paid", 1)
+    paying = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()
+    client = stripe.StripeClient(local_stripe.api_key, base_addresses={"api": local_stripe.api_base})
+    intent = await client.v1.payment_intents.retrieve_async(paying["payment_intent_id"])
+    assert (intent.status, intent.amount, intent.currency) == ("succeeded", 5880, "usd")
+
+
+async def test_a_declined_card_goes_through_dunning_to_cancellation(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    acme, invoice_id = await finalized_invoice(kit, local_stripe, DECLINED_CARD)
+    policy = billing_settings.dunning_policy()
+    first = datetime.now(UTC)
+
+    await collection.run(kit.sessions, api, policy, first)
+    assert await state(kit, acme, invoice_id) == ("finalized", "past_due", "due", 1)
+    paying = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()
+    assert datetime.fromisoformat(paying["next_attempt_at"]) == first + timedelta(days=3)
+    assert paying["last_error"] == "card_declined"
+    for day, attempts, status in ((3, 2, "due"), (5, 3, "due"), (7, 4, "failed")):
+        await collection.run(kit.sessions, api, policy, first + timedelta(days=day, seconds=1))
+        assert await state(kit, acme, invoice_id) == ("finalized", "past_due", status, attempts)
+
+    await collection.run(kit.sessions, api, policy, first + timedelta(days=14, seconds=1))
+
+    assert await state(kit, acme, invoice_id) == ("uncollectible", "canceled", "uncollectible", 4)
+    entitlements = (await kit.api.get(f"/v1/customers/{acme['id']}/entitlements")).json()
+    assert entitlements["limits"] == []
+
+
+async def test_a_new_card_and_retry_now_restore_the_subscription(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    acme, invoice_id = await finalized_invoice(kit, local_stripe, DECLINED_CARD)
+    policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
+    await collection.run(kit.sessions, api, policy, now)
+    assert (await state(kit, acme, invoice_id))[1] == "past_due"
+
+    new_card = {"payment_method": await card(local_stripe, GOOD_CARD)}
+    assert (await kit.api.post(f"/v1/customers/{acme['id']}/payment-method", json=new_card)).status_code == 200
+    assert (await kit.api.post(f"/v1/invoices/{invoice_id}/retry-payment")).json()["status"] == "due"
+    await collection.run(kit.sessions, api, policy, now + timedelta(minutes=1))
+
+    assert await state(kit, acme, invoice_id) == ("paid", "active", "paid", 2)
+
+
+async def test_stripe_unreachable_is_retried_later_and_charges_once(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    acme, invoice_id = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
+    unreachable = StripeApi(SecretStr(local_stripe.api_key), "http://127.0.0.1:9", timeout_s=1, retries=0)
+
+    await collection.run(kit.sessions, unreachable, policy, now)
+    paying = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()
+    assert (paying["status"], paying["attempts"], paying["last_error"]) == ("due", 0, "APIConnectionError")
+    await collection.run(kit.sessions, api, policy, now + timedelta(minutes=1))  # not due yet
+    assert (await state(kit, acme, invoice_id))[0] == "finalized"
+    await collection.run(kit.sessions, api, policy, now + timedelta(minutes=6))
+
+    assert await state(kit, acme, invoice_id) == ("paid", "active", "paid", 1)
+
+
+def signed(payload: bytes, secret: str, at: int | None = None) -> dict[str, str]:
+    moment = int(time.time()) if at is None else at
+    digest = hmac.new(secret.encode(), f"{moment}.".encode() + payload, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={moment},v1={digest}", "Content-Type": "application/json"}
+
+
+async def test_webhooks_are_verified_kept_once_and_handled_from_stripes_state(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    acme, invoice_id = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
+    await collection.run(kit.sessions, api, policy, now)
+    intent_id = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()["payment_intent_id"]
+    event = {
+        "id": f"evt_{intent_id}",
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": intent_id, "amount": 5880}},
+    }
+    body = json.dumps(event).encode()
+    secret = local_stripe.webhook_secret
+
+    answers = [await kit.api.post("/v1/webhooks/stripe", content=body, headers=signed(body, secret)) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.json()["new"] for a in answers] == [True, False, False]
+    forged = await kit.api.post("/v1/webhooks/stripe", content=body, headers=signed(body, "whsec_forged"))
+    stale = await kit.api.post(
+        "/v1/webhooks/stripe", content=body, headers=signed(body, secret, int(time.time()) - 301)
+    )
+    changed = body.replace(b"5880", b"1")
+    replayed = await kit.api.post("/v1/webhooks/stripe", content=changed, headers=signed(body, secret))
+    missing = await kit.api.post("/v1/webhooks/stripe", content=body)
+    assert [r.status_code for r in (forged, stale, replayed, missing)] == [400, 400, 400, 400]
+    assert forged.json()["errors"][0]["field"] == "header.stripe-signature"
+
+    await webhooks.handle_inbox(kit.sessions, api, policy, now)  # the payment was seen paid already: nothing twice
+    assert await state(kit, acme, invoice_id) == ("paid", "active", "paid", 1)
+    unknown = {"id": f"evt_other_{intent_id}", "type": "customer.updated", "data": {"object": {"id": "cus_x"}}}
+    raw = json.dumps(unknown).encode()
+    assert (await kit.api.post("/v1/webhooks/stripe", content=raw, headers=signed(raw, secret))).status_code == 200
+    assert await webhooks.handle_inbox(kit.sessions, api, policy, now) >= 1
