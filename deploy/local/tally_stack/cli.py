@@ -13,6 +13,7 @@ from tally_stack.demo import utc_now_iso
 from tally_stack.dsn import redact
 from tally_stack.envfile import write_env_file
 from tally_stack.stack import Stack, start_infrastructure, stop_infrastructure
+from tally_stack.stripe_local import WEBHOOK_PATH
 from tally_stack.supervisor import run_foreground
 
 
@@ -53,6 +54,12 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def stripe_line(stack: Stack) -> str:
+    if stack.local_stripe is None:
+        return "the real one (BILLING_STRIPE_API_KEY is set)"
+    return f"{stack.local_stripe.api_base} (localstripe; webhooks to {stack.gateway_url}{WEBHOOK_PATH})"
+
+
 def banner(stack: Stack) -> str:
     event = (
         f'{{"events": [{{"id": "{uuid.uuid4()}", "customer_id": "acme-42", "type": "api_call", '
@@ -66,6 +73,7 @@ Tally
   API key                        {stack.api_key}
   Kafka                          {stack.kafka_bootstrap}
   PostgreSQL                     {redact(stack.database_url)}
+  Stripe                         {stripe_line(stack)}
 
 Send usage:
   curl -X POST {stack.ingest_url}/v1/events/batch {auth} \\

@@ -15,6 +15,7 @@ from tally_stack.envfile import read_env_file
 from tally_stack.procs import log_tail
 from tally_stack.services import HOST, SERVICES
 from tally_stack.stack import DATABASE, Stack
+from tally_stack.stripe_local import billing_env
 
 PID_FILE = "stack.pid"
 ENV_FILE = "stack.env"
@@ -25,14 +26,18 @@ DOWN_TIMEOUT = 60.0
 
 
 def stack_env(stack: Stack) -> dict[str, str]:
-    """What a shell, a test or a script needs to reach the running stack."""
-    return {
+    """What a shell, a test or a script needs to reach the running stack; with localstripe, also the settings that
+    point a billing process at it (a real Stripe key given in the environment is never written here)."""
+    env = {
         "TALLY_GATEWAY_URL": stack.gateway_url,
         "TALLY_INGEST_URL": stack.ingest_url,
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
         "DATABASE_URL": with_database(libpq_url(stack.database_url), DATABASE),
         "TALLY_API_KEY": stack.api_key,
     }
+    if stack.local_stripe is not None:
+        env.update(billing_env(stack.local_stripe))
+    return env
 
 
 def up(state_dir: Path, timeout: float = UP_TIMEOUT) -> int:

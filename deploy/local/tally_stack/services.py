@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from tally_stack.stripe_local import billing_env
+
 if TYPE_CHECKING:
     from tally_stack.stack import Stack
 
@@ -66,7 +68,8 @@ def get_service(name: str, services: Sequence[Service] = SERVICES) -> Service:
 
 def service_env(service: Service, stack: Stack, services: Sequence[Service] = SERVICES) -> dict[str, str]:
     """The variables a service's processes (api and worker alike) need, on top of the inherited environment.
-    `services` is the set it runs among (tests run one on other ports)."""
+    `services` is the set it runs among (tests run one on other ports). Billing gets the stack's localstripe,
+    if it runs one; else it inherits BILLING_STRIPE_* (a real Stripe) from the environment."""
     prefix = service.env_prefix
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
@@ -77,6 +80,8 @@ def service_env(service: Service, stack: Stack, services: Sequence[Service] = SE
         env[f"{prefix}_WORKER_PORT"] = str(service.worker_port)
     if service.schema is not None:
         env[f"{prefix}_DATABASE_URL"] = stack.database_urls[service.schema]
+    if service.name == "billing" and stack.local_stripe is not None:
+        env.update(billing_env(stack.local_stripe))
     if service.name == "gateway":
         env.update({var: get_service(name, services).api_url for var, name in GATEWAY_UPSTREAMS.items()})
     return env

@@ -1,4 +1,4 @@
-"""The infrastructure of a local stack: broker, PostgreSQL, database roles, topics and secrets."""
+"""The infrastructure of a local stack: broker, PostgreSQL, localstripe, database roles, topics and secrets."""
 
 import asyncio
 import secrets
@@ -16,6 +16,7 @@ from tally_stack.envfile import read_env_file, write_env_file
 from tally_stack.postgres import ensure_postgres
 from tally_stack.procs import free_port, port_is_free, stop_process
 from tally_stack.services import SCHEMAS, get_service
+from tally_stack.stripe_local import LocalStripe, start_stack_stripe
 from tally_stack.topics import create_topics
 
 DATABASE = "tally"
@@ -32,6 +33,7 @@ class Stack:
     gateway_url: str
     ingest_url: str
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)  # what we started, in order
+    local_stripe: LocalStripe | None = None  # None: billing takes a real Stripe's settings from the environment
 
 
 def password_var(schema: str) -> str:
@@ -62,8 +64,9 @@ def load_secrets(state_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
 
 
 def start_infrastructure(state_dir: Path, env: Mapping[str, str]) -> Stack:
-    """Start (or reuse) PostgreSQL and Kafka, bootstrap database `tally` and create the topics.
-    KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL in `env` point at existing servers instead of embedded ones.
+    """Start (or reuse) PostgreSQL and Kafka, bootstrap database `tally`, create the topics, and start localstripe
+    with a webhook to the gateway. KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL in `env` point at existing servers instead
+    of embedded ones; BILLING_STRIPE_API_KEY at a real Stripe (then no localstripe is started).
     On any failure, whatever this call started is stopped again."""
     state_dir.mkdir(parents=True, exist_ok=True)
     found = load_secrets(state_dir, env)
@@ -86,6 +89,9 @@ def start_infrastructure(state_dir: Path, env: Mapping[str, str]) -> Stack:
             port = KAFKA_PORT if port_is_free(KAFKA_PORT) else free_port()
             stack.procs.append(start_broker(port, state_dir / "broker.log"))
             stack.kafka_bootstrap = f"127.0.0.1:{port}"
+        stack.local_stripe, stripe_proc = start_stack_stripe(state_dir, env, stack.gateway_url)
+        if stripe_proc is not None:
+            stack.procs.append(stripe_proc)
         passwords = {schema: found[password_var(schema)] for schema in SCHEMAS}
         stack.database_urls = asyncio.run(_prepare(stack, passwords))
     except BaseException:

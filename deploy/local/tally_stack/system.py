@@ -16,6 +16,15 @@ import pytest
 from tally_stack.procs import free_port, log_tail, send_signal, stop_process
 from tally_stack.services import SERVICES, Service, service_env
 from tally_stack.stack import Stack
+from tally_stack.stripe_local import (
+    STACK_WEBHOOK,
+    TEST_API_KEY,
+    WEBHOOK_PATH,
+    LocalStripe,
+    new_webhook_secret,
+    register_webhook,
+    start_localstripe,
+)
 from tally_stack.testing import Infra, own_database
 
 READY_TIMEOUT_S = 90
@@ -28,6 +37,12 @@ class System:
     logs: Path
     extra_env: dict[str, str]
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def local_stripe(self) -> LocalStripe:
+        if self.stack.local_stripe is None:
+            raise RuntimeError("this system runs no localstripe")
+        return self.stack.local_stripe
 
     def url(self, name: str) -> str:
         return next(s.api_url for s in self.services if s.name == name)
@@ -80,9 +95,13 @@ def system(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 
 
 def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Iterator[System]:
+    """Every process of every service, pointed like `make run` at a localstripe of the system's own (whose webhook
+    reaches the system's gateway, and whose objects and events no other test sees)."""
     services = tuple(
         replace(s, api_port=free_port(), worker_port=free_port() if s.worker_port else None) for s in SERVICES
     )
+    stripe_port = free_port()
+    stripe_proc = start_localstripe(stripe_port, logs / "localstripe.log")
     stack = Stack(
         kafka_bootstrap=infra.kafka_bootstrap,
         database_url=infra.admin_url,
@@ -90,10 +109,13 @@ def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Itera
         api_key=infra.api_key,
         gateway_url=next(s.api_url for s in services if s.name == "gateway"),
         ingest_url=next(s.api_url for s in services if s.name == "usage-ingest"),
+        local_stripe=LocalStripe(f"http://127.0.0.1:{stripe_port}", TEST_API_KEY, new_webhook_secret()),
     )
     extra = {"BILLING_CONSUMER_GROUP": f"billing-e2e-{uuid4().hex[:8]}", "PYTHONUNBUFFERED": "1"}
     system = System(services, stack, logs, extra)
     try:
+        stripe = system.local_stripe
+        register_webhook(stripe.api_base, STACK_WEBHOOK, stack.gateway_url + WEBHOOK_PATH, stripe.webhook_secret)
         for service in services:
             for role in service.roles:
                 system.start(service.name, role)
@@ -104,3 +126,4 @@ def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Itera
     finally:
         for proc in system.procs.values():
             stop_process(proc)
+        stop_process(stripe_proc, signal.SIGINT)

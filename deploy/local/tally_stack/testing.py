@@ -1,4 +1,5 @@
-"""pytest plugin: the session's broker and Postgres, started when none is configured, and stopped after.
+"""pytest plugin: the session's broker and Postgres, started when none is configured, and its localstripe (a fake
+Stripe API); all stopped after.
 
 Tests stay isolated from each other by naming their own customers, event types and meters, and from a running
 `make run` by a database of their own (`tally_test_<pid>`) and their own consumer groups.
@@ -9,13 +10,15 @@ import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from uuid import uuid4
 
 import asyncpg
 import httpx
 import pytest
+from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from asgi_lifespan import LifespanManager
 from contracts.topics import TOPICS
@@ -28,6 +31,13 @@ from tally_stack.postgres import ensure_postgres
 from tally_stack.procs import free_port, stop_process
 from tally_stack.services import SCHEMAS
 from tally_stack.stack import API_KEY_VAR, load_secrets, password_var
+from tally_stack.stripe_local import (
+    TEST_API_KEY,
+    LocalStripe,
+    new_webhook_secret,
+    register_webhook,
+    start_localstripe,
+)
 from tally_stack.topics import create_topics
 
 REPO = Path(__file__).resolve().parents[3]
@@ -84,6 +94,77 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     finally:
         for proc in reversed(started):
             stop_process(proc, signal.SIGINT)
+
+
+@pytest.fixture(scope="session")
+def local_stripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """localstripe on a free port for the session (log: <session tmp>/localstripe*/localstripe.log). Reach it with
+    `stripe.StripeClient(local_stripe.api_key, base_addresses={"api": local_stripe.api_base})`; a test that wants
+    webhooks registers its own (`webhook_receiver`), signed with `webhook_secret`. Objects are shared by the whole
+    session: tests keep apart by the objects they create."""
+    port = free_port()
+    proc = start_localstripe(port, tmp_path_factory.mktemp("localstripe") / "localstripe.log")
+    try:
+        yield LocalStripe(f"http://127.0.0.1:{port}", TEST_API_KEY, new_webhook_secret())
+    finally:
+        stop_process(proc, signal.SIGINT)
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    path: str
+    body: bytes  # exactly as received: what a signature covers
+    headers: dict[str, str]  # as received (Stripe-Signature, Content-Type, ...)
+
+
+@dataclass
+class WebhookInbox:
+    base_url: str  # http://127.0.0.1:<port>
+    url: str  # where the webhook was registered (base_url + a path)
+    secret: str
+    deliveries: list[WebhookDelivery] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def recording_server(path: str = "/webhooks", secret: str = "") -> AsyncIterator[WebhookInbox]:
+    """A real HTTP server on a free loopback port, in this event loop, that answers every POST (any path) with 200
+    and records it; `url` is its base URL + `path`."""
+    inbox = WebhookInbox(base_url="", url="", secret=secret)
+
+    async def receive(request: web.Request) -> web.Response:
+        inbox.deliveries.append(WebhookDelivery(request.path, await request.read(), dict(request.headers)))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", receive)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        inbox.base_url = f"http://{host}:{port}"
+        inbox.url = inbox.base_url + path
+        yield inbox
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def webhook_receiver(
+    stripe: LocalStripe, events: Sequence[str] | None = None, *, secret: str | None = None
+) -> AsyncIterator[WebhookInbox]:
+    """A `recording_server` registered with `stripe` for the block as a webhook of its own, for `events` (None: all)
+    and signed with `secret` (default: stripe.webhook_secret). localstripe delivers each event once, about a second
+    after it happened, to every webhook registered then: wait with `eventually`, and pick yours by content. On exit
+    the webhook is silenced (localstripe cannot remove one) and the server stopped."""
+    name = f"test-{uuid4().hex[:12]}"
+    async with recording_server(secret=secret or stripe.webhook_secret) as inbox:
+        await asyncio.to_thread(register_webhook, stripe.api_base, name, inbox.url, inbox.secret, events)
+        try:
+            yield inbox
+        finally:
+            await asyncio.to_thread(register_webhook, stripe.api_base, name, inbox.url, inbox.secret, [])
 
 
 async def eventually(check: Callable[[], Awaitable[T]], seconds: float = 30.0, interval: float = 0.2) -> T:

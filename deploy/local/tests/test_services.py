@@ -1,8 +1,14 @@
 import sys
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from tally_stack.cli import banner
+from tally_stack.daemon import stack_env
+from tally_stack.envfile import read_env_file, write_env_file
 from tally_stack.services import SCHEMAS, SERVICES, get_service, service_env
 from tally_stack.stack import Stack
+from tally_stack.stripe_local import TEST_API_KEY, LocalStripe
 from tally_stack.supervisor import ProcessSpec, child_env, process_table
 
 
@@ -48,6 +54,47 @@ def test_billing_env(stack: Stack) -> None:
         "BILLING_WORKER_PORT": "9002",
         "BILLING_DATABASE_URL": "postgresql+asyncpg://tally_billing:pw-billing@127.0.0.1:5432/tally",
     }
+
+
+LOCAL_STRIPE = LocalStripe("http://127.0.0.1:8420", TEST_API_KEY, "whsec_local")
+STRIPE_ENV = {
+    "BILLING_STRIPE_API_KEY": TEST_API_KEY,
+    "BILLING_STRIPE_API_BASE": "http://127.0.0.1:8420",
+    "BILLING_STRIPE_WEBHOOK_SECRETS": "whsec_local",
+}
+
+
+def test_billing_alone_is_pointed_at_the_stacks_localstripe(stack: Stack) -> None:
+    with_stripe = replace(stack, local_stripe=LOCAL_STRIPE)
+    assert service_env(get_service("billing"), with_stripe) == service_env(get_service("billing"), stack) | STRIPE_ENV
+    for service in SERVICES:
+        if service.name != "billing":
+            assert service_env(service, with_stripe) == service_env(service, stack)
+    billing_api = next(spec for spec in process_table(with_stripe) if spec.name == "billing.api")
+    env = child_env(billing_api, {"BILLING_STRIPE_API_BASE": "http://stale:1"})
+    assert {key: env[key] for key in STRIPE_ENV} == STRIPE_ENV
+
+
+def test_without_localstripe_billing_inherits_a_real_stripe(stack: Stack) -> None:
+    assert stack.local_stripe is None
+    billing_api = next(spec for spec in process_table(stack) if spec.name == "billing.api")
+    assert not any(key.startswith("BILLING_STRIPE_") for key in billing_api.env)
+    env = child_env(billing_api, {"BILLING_STRIPE_API_KEY": "sk_live_x", "BILLING_STRIPE_WEBHOOK_SECRETS": "whsec_x"})
+    assert (env["BILLING_STRIPE_API_KEY"], env["BILLING_STRIPE_WEBHOOK_SECRETS"]) == ("sk_live_x", "whsec_x")
+    assert not any(key.startswith("BILLING_STRIPE_") for key in stack_env(stack))
+    assert "the real one" in banner(stack)
+
+
+def test_stack_env_file_holds_the_localstripe_settings(stack: Stack, tmp_path: Path) -> None:
+    """What `make up` writes to .tally/stack.env: a shell or a billing process started by hand gets them too."""
+    with_stripe = replace(stack, local_stripe=LOCAL_STRIPE)
+    write_env_file(tmp_path / "stack.env", stack_env(with_stripe))
+    written = read_env_file(tmp_path / "stack.env")
+    assert {key: written[key] for key in STRIPE_ENV} == STRIPE_ENV
+    assert written["TALLY_GATEWAY_URL"] == stack.gateway_url
+    assert "http://127.0.0.1:8420 (localstripe; webhooks to http://127.0.0.1:8000/v1/webhooks/stripe)" in banner(
+        with_stripe
+    )
 
 
 def test_stateless_service_gets_no_database(stack: Stack) -> None:

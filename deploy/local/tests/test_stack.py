@@ -11,6 +11,7 @@ from tally_stack.envfile import read_env_file
 from tally_stack.postgres import Postgres
 from tally_stack.services import SCHEMAS
 from tally_stack.stack import API_KEY_VAR, load_secrets, password_var, start_infrastructure, stop_infrastructure
+from tally_stack.stripe_local import wait_for_localstripe
 
 
 def test_secrets_are_generated_once_and_kept_private(tmp_path: Path) -> None:
@@ -53,20 +54,25 @@ def test_start_and_stop_infrastructure(tmp_path: Path, private_postgres: Postgre
         assert stack.database_url == private_postgres.admin_url
         assert stack.api_key == load_secrets(tmp_path, {})[API_KEY_VAR]
         assert (stack.gateway_url, stack.ingest_url) == ("http://127.0.0.1:8000", "http://127.0.0.1:8001")
-        [broker] = stack.procs  # PostgreSQL was given, so only the broker was started
-        assert broker.poll() is None
+        [broker, localstripe] = stack.procs  # PostgreSQL was given, so only the broker and localstripe
+        assert broker.poll() is None and localstripe.poll() is None
+        assert stack.local_stripe is not None
+        wait_for_localstripe(stack.local_stripe.api_base, 1)
+        assert stack_env(stack)["BILLING_STRIPE_API_BASE"] == stack.local_stripe.api_base
         assert set(all_topic_names()) <= set(asyncio.run(_topics(stack.kafka_bootstrap)))
         for schema in SCHEMAS:
             assert asyncio.run(_current_user(stack.database_urls[schema])) == f"tally_{schema}@tally"
         assert stack_env(stack)["DATABASE_URL"] == with_database(private_postgres.admin_url, "tally")
 
-        # With KAFKA_BOOTSTRAP_SERVERS set, nothing is started, and stopping leaves that broker alone.
-        again = start_infrastructure(tmp_path, env | {"KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap})
-        assert again.procs == []
+        # With KAFKA_BOOTSTRAP_SERVERS and a Stripe key set, nothing is started, and stopping leaves that broker
+        # alone.
+        given = {"KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap, "BILLING_STRIPE_API_KEY": "sk_test_real_account"}
+        again = start_infrastructure(tmp_path, env | given)
+        assert (again.procs, again.local_stripe) == ([], None)
         assert (again.api_key, again.database_urls) == (stack.api_key, stack.database_urls)
         stop_infrastructure(again)
         assert broker.poll() is None
     finally:
         stop_infrastructure(stack)
     assert stack.procs == []
-    assert broker.returncode is not None
+    assert broker.returncode is not None and localstripe.returncode is not None

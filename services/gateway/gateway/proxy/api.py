@@ -1,5 +1,6 @@
 """Public routes the gateway forwards, after authenticating the caller: `read` for reads, `admin` for every change
-(catalog, customers, subscriptions, credits, invoices), `ingest` to send usage."""
+(catalog, customers, subscriptions, credits, invoices), `ingest` to send usage. Stripe's webhooks are the one
+exception: Stripe cannot send our key, so they pass unauthenticated and billing checks their signature."""
 
 from typing import Annotated
 
@@ -46,6 +47,7 @@ ADMIN = [Depends(require_scope("admin"))]
 @router.get("/v1/subscriptions/{subscription_id}/upcoming-invoice", tags=["subscriptions"], dependencies=READ)
 @router.get("/v1/invoices", tags=["invoices"], dependencies=READ)
 @router.get("/v1/invoices/{invoice_id}", tags=["invoices"], dependencies=READ)
+@router.get("/v1/invoices/{invoice_id}/payment", tags=["payments"], dependencies=READ)
 async def read_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 
@@ -64,6 +66,8 @@ async def read_billing(request: Request, http: ClientDep, settings: SettingsDep)
 @router.post("/v1/invoices/{invoice_id}/pay", tags=["invoices"], dependencies=ADMIN)
 @router.post("/v1/invoices/{invoice_id}/void", tags=["invoices"], dependencies=ADMIN)
 @router.post("/v1/invoices/{invoice_id}/mark-uncollectible", tags=["invoices"], dependencies=ADMIN)
+@router.post("/v1/customers/{customer_id}/payment-method", tags=["payments"], dependencies=ADMIN)
+@router.post("/v1/invoices/{invoice_id}/retry-payment", tags=["payments"], dependencies=ADMIN)
 async def manage_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 
@@ -72,3 +76,10 @@ async def manage_billing(request: Request, http: ClientDep, settings: SettingsDe
 @router.post("/v1/events/batch", tags=["usage"], dependencies=[Depends(require_scope("ingest"))])
 async def to_ingest(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.ingest_url, "usage-ingest")
+
+
+@router.post("/v1/webhooks/stripe", tags=["webhooks"])
+async def stripe_webhook(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
+    """Stripe's events, to billing with the body and headers as received (Stripe-Signature signs the raw bytes).
+    No API key: billing verifies the signature and answers; a billing that is down is a 503, which Stripe retries."""
+    return await forward(request, http, settings.billing_url, "billing")
