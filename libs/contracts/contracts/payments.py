@@ -10,6 +10,9 @@ from .invoices import INVOICE_ID_PATTERN
 
 PAYMENT_SUCCEEDED = "tally.payment.succeeded"
 PAYMENT_FAILED = "tally.payment.failed"
+PAYMENT_ACTION_REQUIRED = "tally.payment.action_required"
+PAYMENT_REFUNDED = "tally.payment.refunded"
+PAYMENT_DISPUTED = "tally.payment.disputed"
 
 
 class Payment(BaseModel):
@@ -19,6 +22,7 @@ class Payment(BaseModel):
     customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
     subscription_id: str | None = None
     amount_minor: int = Field(ge=0)
+    """The invoice's total; for a refund or a dispute, the amount refunded or disputed."""
     currency: str = Field(pattern=CURRENCY_PATTERN)
     attempt: int = Field(ge=1)
     payment_intent_id: str | None = None
@@ -39,6 +43,29 @@ class PaymentSucceededEvent(CloudEvent[Payment]):
 
 class PaymentFailedEvent(CloudEvent[Payment]):
     type: Literal["tally.payment.failed"]
+    subject: str
+
+    subject_field = "customer_id"
+
+
+class PaymentActionRequiredEvent(CloudEvent[Payment]):
+    """The customer must act (e.g. 3-D Secure) before the payment can go through."""
+
+    type: Literal["tally.payment.action_required"]
+    subject: str
+
+    subject_field = "customer_id"
+
+
+class PaymentRefundedEvent(CloudEvent[Payment]):
+    type: Literal["tally.payment.refunded"]
+    subject: str
+
+    subject_field = "customer_id"
+
+
+class PaymentDisputedEvent(CloudEvent[Payment]):
+    type: Literal["tally.payment.disputed"]
     subject: str
 
     subject_field = "customer_id"

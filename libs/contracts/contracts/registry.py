@@ -27,7 +27,18 @@ from .invoices import (
     InvoicePaidEvent,
     InvoiceVoidedEvent,
 )
-from .payments import PAYMENT_FAILED, PAYMENT_SUCCEEDED, PaymentFailedEvent, PaymentSucceededEvent
+from .payments import (
+    PAYMENT_ACTION_REQUIRED,
+    PAYMENT_DISPUTED,
+    PAYMENT_FAILED,
+    PAYMENT_REFUNDED,
+    PAYMENT_SUCCEEDED,
+    PaymentActionRequiredEvent,
+    PaymentDisputedEvent,
+    PaymentFailedEvent,
+    PaymentRefundedEvent,
+    PaymentSucceededEvent,
+)
 from .subscriptions import (
     SUBSCRIPTION_CANCELED,
     SUBSCRIPTION_CREATED,
@@ -62,6 +73,9 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType(INVOICE_FINALIZED, BILLING_EVENTS, InvoiceFinalizedEvent),
         EventType(PAYMENT_SUCCEEDED, BILLING_EVENTS, PaymentSucceededEvent),
         EventType(PAYMENT_FAILED, BILLING_EVENTS, PaymentFailedEvent),
+        EventType(PAYMENT_ACTION_REQUIRED, BILLING_EVENTS, PaymentActionRequiredEvent),
+        EventType(PAYMENT_REFUNDED, BILLING_EVENTS, PaymentRefundedEvent),
+        EventType(PAYMENT_DISPUTED, BILLING_EVENTS, PaymentDisputedEvent),
         EventType(INVOICE_PAID, BILLING_EVENTS, InvoicePaidEvent),
         EventType(INVOICE_VOIDED, BILLING_EVENTS, InvoiceVoidedEvent),
         EventType(INVOICE_MARKED_UNCOLLECTIBLE, BILLING_EVENTS, InvoiceMarkedUncollectibleEvent),

@@ -8,6 +8,7 @@ the grace period ends unpaid, the invoice is uncollectible and the subscription 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from contracts.envelope import CloudEvent
 from contracts.payments import Payment, PaymentFailedEvent, PaymentSucceededEvent
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -106,7 +107,7 @@ async def succeeded(session: AsyncSession, collection: Collection, invoice: Invo
     if invoice.status in ("finalized", "uncollectible"):
         await invoices.transition(session, invoice.id, "pay", now)
     await _set_status(session, invoice, "active", now, only_from=("past_due", "unpaid"))
-    await _announce(session, PaymentSucceededEvent, collection, invoice, now)
+    await announce_payment(session, PaymentSucceededEvent, collection, invoice, now)
 
 
 async def failed(  # noqa: PLR0917 (the failure and its context)
@@ -118,7 +119,7 @@ async def failed(  # noqa: PLR0917 (the failure and its context)
     collection.next_attempt_at = policy.next_attempt(collection.first_failed_at, collection.attempts)
     collection.status = "due" if collection.next_attempt_at else "failed"
     await _set_status(session, invoice, "past_due", now, only_from=("active",))
-    await _announce(session, PaymentFailedEvent, collection, invoice, now, reason)
+    await announce_payment(session, PaymentFailedEvent, collection, invoice, now, reason)
 
 
 async def end_grace(session: AsyncSession, policy: Policy, now: datetime) -> None:
@@ -162,19 +163,21 @@ async def _set_status(
     await announce(session, subscription, change, effective_at=now, previous=previous)  # type: ignore[arg-type]
 
 
-async def _announce(  # noqa: PLR0917 (the event's parts)
+async def announce_payment(  # noqa: PLR0917 (the event's parts)
     session: AsyncSession,
-    event_cls: type[PaymentSucceededEvent] | type[PaymentFailedEvent],
+    event_cls: type[CloudEvent[Payment]],
     collection: Collection,
     invoice: Invoice,
     now: datetime,
     reason: str | None = None,
+    *,
+    amount_minor: int | None = None,
 ) -> None:
     data = Payment(
         invoice_id=invoice.id,
         customer_id=invoice.customer_id,
         subscription_id=invoice.subscription_id,
-        amount_minor=invoice.total_minor,
+        amount_minor=invoice.total_minor if amount_minor is None else amount_minor,
         currency=invoice.currency,
         attempt=max(collection.attempts, 1),
         payment_intent_id=collection.payment_intent_id,

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import stripe
+from contracts.payments import PaymentActionRequiredEvent, PaymentDisputedEvent, PaymentRefundedEvent
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing.invoices import service as invoices
 from billing.payment import collection as collections
 from billing.payment.dunning import Policy
-from billing.payment.models import Collection, StripeEvent
+from billing.payment.models import Collection, StripeCustomer, StripeEvent
 from billing.payment.stripe_api import StripeApi
 
 TOLERANCE_S = 300
@@ -73,11 +74,18 @@ async def handle_inbox(
 
 
 async def _handle(session: AsyncSession, api: StripeApi, policy: Policy, event: StripeEvent, now: datetime) -> str:
-    if not event.type.startswith("payment_intent."):
-        return "kept; nothing to do for this type"
-    intent_id = event.payload.get("data", {}).get("object", {}).get("id")
-    query = select(Collection).where(Collection.payment_intent_id == intent_id).with_for_update()
-    collection = (await session.execute(query)).scalar_one_or_none()
+    thing: dict[str, Any] = event.payload.get("data", {}).get("object", {})
+    if event.type.startswith("payment_intent."):
+        return await _payment_intent(session, api, policy, str(thing.get("id")), now)
+    if event.type in ("charge.refunded", "charge.dispute.created"):
+        return await _money_back(session, event.type, thing, now)
+    if event.type == "customer.updated":
+        return await _customer_updated(session, thing)
+    return "kept; nothing to do for this type"
+
+
+async def _payment_intent(session: AsyncSession, api: StripeApi, policy: Policy, intent_id: str, now: datetime) -> str:
+    collection = await _collection_of(session, intent_id)
     if collection is None:
         return "no collection of ours made this payment intent"
     status = await api.payment_intent_status(intent_id)  # now, whatever order the events came in
@@ -88,4 +96,45 @@ async def _handle(session: AsyncSession, api: StripeApi, policy: Policy, event: 
     if status in ("requires_payment_method", "canceled") and collection.status == "pending":
         await collections.failed(session, policy, collection, invoice, f"payment intent {status}", now)
         return "failed"
+    if status == "requires_action" and collection.status == "pending":
+        await collections.announce_payment(
+            session, PaymentActionRequiredEvent, collection, invoice, now, "requires_action"
+        )
+        return "the customer must act"
     return f"payment intent is {status}; nothing to change"
+
+
+async def _money_back(session: AsyncSession, kind: str, thing: dict[str, Any], now: datetime) -> str:
+    """A refund or a dispute of one of our payments: announced (the facts only add up, so order does not matter)."""
+    collection = await _collection_of(session, str(thing.get("payment_intent")))
+    if collection is None:
+        return "not a payment of ours"
+    invoice = await invoices.get_invoice(session, collection.invoice_id)
+    event_cls: type[PaymentRefundedEvent] | type[PaymentDisputedEvent]
+    if kind == "charge.refunded":
+        amount, reason, event_cls = int(thing.get("amount_refunded") or 0), "refunded", PaymentRefundedEvent
+    else:
+        amount, reason, event_cls = (
+            int(thing.get("amount") or 0),
+            str(thing.get("reason") or "disputed"),
+            PaymentDisputedEvent,
+        )
+    await collections.announce_payment(session, event_cls, collection, invoice, now, reason, amount_minor=amount)
+    return f"{reason}: {amount}"
+
+
+async def _customer_updated(session: AsyncSession, thing: dict[str, Any]) -> str:
+    """The customer changed their default payment method in Stripe (e.g. in the customer portal)."""
+    payer = (
+        await session.execute(select(StripeCustomer).where(StripeCustomer.stripe_customer_id == thing.get("id")))
+    ).scalar_one_or_none()
+    method = (thing.get("invoice_settings") or {}).get("default_payment_method")
+    if payer is None or not isinstance(method, str):
+        return "nothing to change"
+    payer.payment_method_id = method
+    return "default payment method updated"
+
+
+async def _collection_of(session: AsyncSession, intent_id: str) -> Collection | None:
+    query = select(Collection).where(Collection.payment_intent_id == intent_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()

@@ -6,6 +6,7 @@ import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +14,10 @@ import stripe
 from billing.config import BillingSettings
 from billing.payment import collection, webhooks
 from billing.payment.stripe_api import StripeApi
+from contracts.topics import BILLING_EVENTS
 from pydantic import SecretStr
 from tally_stack.stripe_local import LocalStripe
+from tally_stack.testing import consume_all, eventually
 
 GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"  # localstripe declines charges on the second
 
@@ -171,3 +174,41 @@ async def test_webhooks_are_verified_kept_once_and_handled_from_stripes_state(
     raw = json.dumps(unknown).encode()
     assert (await kit.api.post("/v1/webhooks/stripe", content=raw, headers=signed(raw, secret))).status_code == 200
     assert await webhooks.handle_inbox(kit.sessions, api, policy, now) >= 1
+
+
+RECORDED = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "stripe"  # localstripe sends neither
+
+
+@pytest.mark.usefixtures("billing_worker")
+async def test_refunds_and_disputes_from_recorded_stripe_payloads_are_announced(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    acme, invoice_id = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
+    await collection.run(kit.sessions, api, policy, now)
+    intent_id = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()["payment_intent_id"]
+    for name in ("charge.refunded", "charge.dispute.created"):
+        body = (RECORDED / f"{name}.json").read_text().replace("{payment_intent}", intent_id)
+        body = body.replace('"evt_3Q', f'"evt_{intent_id}_').encode()  # an event id of this test's own
+        response = await kit.api.post(
+            "/v1/webhooks/stripe", content=body, headers=signed(body, local_stripe.webhook_secret)
+        )
+        assert response.status_code == 200, response.text
+    await webhooks.handle_inbox(kit.sessions, api, policy, now)
+
+    async def announced() -> list[tuple[str, int, str | None]]:
+        records = await consume_all(billing_settings.kafka_bootstrap_servers, BILLING_EVENTS)
+        events = [json.loads(r.value) for r in records if r.key == acme["id"].encode()]
+        found = [
+            (e["type"], e["data"]["amount_minor"], e["data"]["reason"])
+            for e in events
+            if e["type"].startswith("tally.payment.")
+        ]
+        assert found == [
+            ("tally.payment.succeeded", 5880, None),
+            ("tally.payment.refunded", 1000, "refunded"),
+            ("tally.payment.disputed", 5880, "fraudulent"),
+        ]
+        return found
+
+    await eventually(announced)
