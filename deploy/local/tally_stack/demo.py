@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
+from tally_stack.demo_catalog import CARDS, METERS, PLANS, SUBSCRIPTIONS
 from tally_stack.demo_catalog import CUSTOMERS as DEMO_CUSTOMERS
-from tally_stack.demo_catalog import METERS, PLANS, SUBSCRIPTIONS
 
 log = logging.getLogger("tally.demo")
 
@@ -52,10 +52,13 @@ def make_batch(rng: random.Random) -> dict[str, list[dict[str, Any]]]:
 
 
 class Demo:
-    def __init__(self, client: httpx.AsyncClient, gateway_url: str, ingest_url: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, gateway_url: str, ingest_url: str, stripe: tuple[str, str] | None = None
+    ) -> None:
         self.client = client
         self.gateway_url = gateway_url.rstrip("/")
         self.ingest_url = ingest_url.rstrip("/")
+        self.stripe = stripe  # (api base, key) of a local Stripe
         self.stopping = asyncio.Event()
 
     async def run(self, max_batches: int | None) -> None:
@@ -111,6 +114,28 @@ class Demo:
             if await self.post(f"{self.gateway_url}/v1/subscriptions", body) is None:
                 return
             log.info("subscribed %s to %s", subscription["customer_id"], subscription["plan_key"])
+        await self.attach_cards()
+
+    async def attach_cards(self) -> None:
+        """With a local Stripe: each customer's card made there (as Stripe.js would in their browser), then given to
+        billing, which charges their invoices to it."""
+        if self.stripe is None:
+            return
+        api_base, key = self.stripe
+        for customer, number in CARDS.items():
+            card = {"type": "card", "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2030"}
+            made = await self.client.post(
+                f"{api_base}/v1/payment_methods",
+                data=card | {"card[cvc]": "123"},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            if not made.is_success:
+                log.warning("localstripe refused a card for %s: %d %s", customer, made.status_code, made.text[:200])
+                continue
+            body = {"payment_method": made.json()["id"]}
+            response = await self.post(f"{self.gateway_url}/v1/customers/{customer}/payment-method", body)
+            if response is not None and response.is_success:
+                log.info("%s pays with card ...%s", customer, number[-4:])
 
     async def post(self, url: str, body: dict[str, Any]) -> httpx.Response | None:
         """POST, retrying connection errors and 429/502/503/504 with backoff, logging any other failure;
@@ -140,10 +165,16 @@ class Demo:
         return self.stopping.is_set()
 
 
-async def run_demo(gateway_url: str, ingest_url: str, api_key: str, max_batches: int | None = None) -> None:
+async def run_demo(
+    gateway_url: str,
+    ingest_url: str,
+    api_key: str,
+    max_batches: int | None = None,
+    stripe: tuple[str, str] | None = None,
+) -> None:
     headers = {"Authorization": f"Bearer {api_key}"}
     async with httpx.AsyncClient(headers=headers, timeout=10.0) as client:
-        demo = Demo(client, gateway_url, ingest_url)
+        demo = Demo(client, gateway_url, ingest_url, stripe)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, demo.stopping.set)
@@ -161,7 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("TALLY_API_KEY is not set")
     gateway_url = env.get("TALLY_GATEWAY_URL", "http://127.0.0.1:8000")
     ingest_url = env.get("TALLY_INGEST_URL", "http://127.0.0.1:8001")
-    asyncio.run(run_demo(gateway_url, ingest_url, env["TALLY_API_KEY"], args.max_batches))
+    stripe = (
+        (env["TALLY_DEMO_STRIPE_API_BASE"], env["TALLY_DEMO_STRIPE_KEY"]) if "TALLY_DEMO_STRIPE_KEY" in env else None
+    )
+    asyncio.run(run_demo(gateway_url, ingest_url, env["TALLY_API_KEY"], args.max_batches, stripe))
     return 0
 
 

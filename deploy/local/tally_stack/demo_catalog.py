@@ -44,6 +44,8 @@ PLANS: tuple[dict[str, Any], ...] = (
 
 # The demo's customers (the ids usage events send) and what they subscribe to, `days_ago` before the demo starts:
 # history to invoice for two of them, a trial for the third.
+# The card each pays with on localstripe: Globex's is declined, to show dunning.
+CARDS = {"acme-42": "4242424242424242", "globex-7": "4000000000000341", "initech-3": "4242424242424242"}
 CUSTOMERS: tuple[dict[str, Any], ...] = (
     {"external_id": "acme-42", "name": "Acme Corp", "currency": "USD", "tax_rate": "0.2", "email": "ap@acme.example"},
     {

@@ -34,6 +34,11 @@ def process_table(stack: Stack) -> list[ProcessSpec]:
         "TALLY_INGEST_URL": stack.ingest_url,
         "TALLY_API_KEY": stack.api_key,
     }
+    if stack.local_stripe is not None:  # the demo's "browser" makes its customers' cards there, as Stripe.js would
+        demo_env |= {
+            "TALLY_DEMO_STRIPE_API_BASE": stack.local_stripe.api_base,
+            "TALLY_DEMO_STRIPE_KEY": stack.local_stripe.api_key,
+        }
     table.append(ProcessSpec("demo", [sys.executable, "-m", "tally_stack.demo"], demo_env))
     return table
 

@@ -111,7 +111,14 @@ def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Itera
         ingest_url=next(s.api_url for s in services if s.name == "usage-ingest"),
         local_stripe=LocalStripe(f"http://127.0.0.1:{stripe_port}", TEST_API_KEY, new_webhook_secret()),
     )
-    extra = {"BILLING_CONSUMER_GROUP": f"billing-e2e-{uuid4().hex[:8]}", "PYTHONUNBUFFERED": "1"}
+    extra = {
+        "BILLING_CONSUMER_GROUP": f"billing-e2e-{uuid4().hex[:8]}",
+        "PYTHONUNBUFFERED": "1",
+        # the worker's runs come often, and invoices are numbered at once, so tests see payments within seconds
+        "BILLING_INVOICE_RUN_EVERY_S": "1",
+        "BILLING_PAYMENT_RUN_EVERY_S": "1",
+        "BILLING_INVOICE_DRAFT_HOURS": "0",
+    }
     system = System(services, stack, logs, extra)
     try:
         stripe = system.local_stripe
