@@ -7,6 +7,7 @@ from billing.credits.api import router as credits_router
 from billing.customers.api import router as customers_router
 from billing.db import MIGRATIONS, SCHEMA
 from billing.entitlements.api import router as entitlements_router
+from billing.imports.api import router as imports_router
 from billing.invoices.api import late_router as late_usage_router
 from billing.invoices.api import router as invoices_router
 from billing.payment.api import router as payments_router
@@ -31,4 +32,5 @@ def create_app(settings: BillingSettings | None = None) -> FastAPI:
     app.include_router(invoices_router)
     app.include_router(late_usage_router)
     app.include_router(payments_router)
+    app.include_router(imports_router)
     return app

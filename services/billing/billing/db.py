@@ -24,6 +24,7 @@ def import_models() -> None:
     from billing.credits import models as credit_models  # noqa: F401
     from billing.customers import models as customer_models  # noqa: F401
     from billing.entitlements import models as entitlement_models  # noqa: F401
+    from billing.imports import models as stripe_import_models  # noqa: F401
     from billing.invoices import models as invoice_models  # noqa: F401
     from billing.payment import models as payment_models  # noqa: F401
     from billing.plans import models as plan_models  # noqa: F401

@@ -37,7 +37,7 @@ async def create_customer(session: AsyncSession, data: CustomerIn) -> Customer:
     if not await repository.insert_customer(session, values):
         raise ExternalIdTaken(data.external_id)
     customer = await get_customer(session, values["id"])
-    await _announce(session, customer, CustomerCreatedEvent)
+    await announce(session, customer, CustomerCreatedEvent)
     return customer
 
 
@@ -48,7 +48,7 @@ async def update_customer(session: AsyncSession, ref: str, data: CustomerUpdate)
     if data.model_fields_set:
         customer.updated_at = datetime.now(UTC)
         await session.flush()
-        await _announce(session, customer, CustomerUpdatedEvent)
+        await announce(session, customer, CustomerUpdatedEvent)
     return customer
 
 
@@ -59,7 +59,7 @@ async def list_customers(
     return split_page(rows, limit, lambda customer: customer.id)
 
 
-async def _announce(
+async def announce(
     session: AsyncSession, customer: Customer, event_cls: type[CustomerCreatedEvent] | type[CustomerUpdatedEvent]
 ) -> None:
     data = CustomerData(

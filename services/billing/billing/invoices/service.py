@@ -69,7 +69,7 @@ async def finalize(session: AsyncSession, invoice: Invoice, now: datetime) -> In
     invoice.status = "finalized"
     invoice.finalized_at = now
     await session.flush()
-    await _announce(session, invoice, InvoiceFinalizedEvent, now)
+    await announce(session, invoice, InvoiceFinalizedEvent, now)
     return invoice
 
 
@@ -84,7 +84,7 @@ async def transition(session: AsyncSession, invoice_id: str, action: str, now: d
     invoice.status = status
     setattr(invoice, _STAMPS[status], now)
     await session.flush()
-    await _announce(session, invoice, event_cls, now)
+    await announce(session, invoice, event_cls, now)
     return invoice
 
 
@@ -101,19 +101,21 @@ async def finalize_drafts(sessions: async_sessionmaker[AsyncSession], now: datet
         finalized += len(drafts)
 
 
-async def _announce(
+async def announce(
     session: AsyncSession,
     invoice: Invoice,
     event_cls: type[InvoiceFinalizedEvent | InvoicePaidEvent | InvoiceVoidedEvent | InvoiceMarkedUncollectibleEvent],
     now: datetime,
+    status: str | None = None,
 ) -> None:
+    """The invoice as it is, or as it was at `now` (`status`: an import replaying its history)."""
     assert invoice.number is not None and invoice.finalized_at is not None
     data = InvoiceData(
         invoice_id=invoice.id,
         number=invoice.number,
         customer_id=invoice.customer_id,
         subscription_id=invoice.subscription_id,
-        status=invoice.status,
+        status=status or invoice.status,
         currency=invoice.currency,
         period_start=invoice.period_start,
         period_end=invoice.period_end,

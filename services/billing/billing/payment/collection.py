@@ -173,16 +173,41 @@ async def announce_payment(  # noqa: PLR0917 (the event's parts)
     *,
     amount_minor: int | None = None,
 ) -> None:
+    await publish_payment(
+        session,
+        event_cls,
+        invoice,
+        now,
+        attempt=collection.attempts,
+        payment_intent_id=collection.payment_intent_id,
+        reason=reason,
+        next_attempt_at=collection.next_attempt_at,
+        amount_minor=amount_minor,
+    )
+
+
+async def publish_payment(
+    session: AsyncSession,
+    event_cls: type[CloudEvent[Payment]],
+    invoice: Invoice,
+    now: datetime,
+    *,
+    attempt: int,
+    payment_intent_id: str | None,
+    reason: str | None = None,
+    next_attempt_at: datetime | None = None,
+    amount_minor: int | None = None,
+) -> None:
     data = Payment(
         invoice_id=invoice.id,
         customer_id=invoice.customer_id,
         subscription_id=invoice.subscription_id,
         amount_minor=invoice.total_minor if amount_minor is None else amount_minor,
         currency=invoice.currency,
-        attempt=max(collection.attempts, 1),
-        payment_intent_id=collection.payment_intent_id,
+        attempt=max(attempt, 1),
+        payment_intent_id=payment_intent_id,
         reason=reason,
-        next_attempt_at=collection.next_attempt_at,
+        next_attempt_at=next_attempt_at,
         occurred_at=now,
     )
     await publish(session, event_cls, data, key=invoice.customer_id, time=now)

@@ -48,6 +48,7 @@ ADMIN = [Depends(require_scope("admin"))]
 @router.get("/v1/invoices", tags=["invoices"], dependencies=READ)
 @router.get("/v1/invoices/{invoice_id}", tags=["invoices"], dependencies=READ)
 @router.get("/v1/invoices/{invoice_id}/payment", tags=["payments"], dependencies=READ)
+@router.get("/v1/imports/{import_id}", tags=["imports"], dependencies=READ)
 async def read_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 
@@ -68,6 +69,7 @@ async def read_billing(request: Request, http: ClientDep, settings: SettingsDep)
 @router.post("/v1/invoices/{invoice_id}/mark-uncollectible", tags=["invoices"], dependencies=ADMIN)
 @router.post("/v1/customers/{customer_id}/payment-method", tags=["payments"], dependencies=ADMIN)
 @router.post("/v1/invoices/{invoice_id}/retry-payment", tags=["payments"], dependencies=ADMIN)
+@router.post("/v1/imports/stripe", tags=["imports"], dependencies=ADMIN)
 async def manage_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
     return await forward(request, http, settings.billing_url, "billing")
 

@@ -1,0 +1,167 @@
+"""Writing one Stripe invoice (and its payment) into Tally: as a finalized invoice numbered as in Stripe, whose
+later steps (uncollectible, paid, void) and payment are played on the customer's timeline at their moments.
+
+An invoice still open in Stripe is Stripe's to collect: it gets a payment collection in status `external`, so Tally's
+payment run never charges it too; running the import again brings its outcome over."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import partial
+
+from contracts.invoices import InvoiceFinalizedEvent
+from contracts.payments import PaymentSucceededEvent
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.ids import new_id
+
+from billing.customers.models import Customer
+from billing.imports import history, repository
+from billing.imports.context import CustomerData, Progress, Run, Timeline
+from billing.imports.stripe_objects import Invoice as StripeInvoice
+from billing.invoices import service as invoices
+from billing.invoices.models import Invoice, InvoiceLine
+from billing.payment.collection import publish_payment
+from billing.payment.models import Collection
+from billing.subscriptions import repository as subscriptions
+from billing.subscriptions.events import announce as announce_subscription
+from billing.subscriptions.events import terms_of
+
+FINALIZED, TRANSITION, PAYMENT = 2, 3, 4  # ranks on the timeline, after the customer (0) and subscriptions (1)
+EXTERNAL = "external"  # a collection status: Stripe collects this invoice, not Tally
+
+
+async def import_invoice(  # noqa: PLR0917 (the invoice and the customer's context)
+    session: AsyncSession,
+    invoice: StripeInvoice,
+    customer: Customer,
+    subscriptions: Mapping[str, str],
+    data: CustomerData,
+    run: Run,
+    known: Mapping[tuple[str, str], str],
+    progress: Progress,
+    timeline: Timeline,
+) -> None:
+    steps = history.invoice_steps(invoice)
+    if not steps:
+        progress.skip("invoices", invoice.id, "a draft: it is imported once Stripe finalizes it")
+        return
+    if tally_id := known.get(("invoice", invoice.id)):
+        row = await invoices.get_invoice(session, tally_id)
+        rest = history.steps_after(steps, row.status)
+        progress.count("invoices", "updated" if rest else "existing")
+        if ("payment", invoice.id) in known:
+            progress.count("payments", "existing")
+    else:
+        row = await _new_invoice(session, invoice, customer, subscriptions.get(invoice.subscription or ""), steps)
+        await repository.map_object(session, "invoice", invoice.id, row.id, run.import_id)
+        progress.count("invoices", "created")
+        finalized = partial(invoices.announce, session, row, InvoiceFinalizedEvent, steps[0][1], status="finalized")
+        timeline.add(
+            steps[0][1],
+            FINALIZED,
+            finalized,
+        )
+        rest = steps[1:]
+    for action, at in rest or ():
+        timeline.add(at, TRANSITION, partial(invoices.transition, session, row.id, action, at))
+        if action == "pay" and row.subscription_id and ("subscription", invoice.subscription or "") in known:
+            timeline.add(at, TRANSITION, partial(_reactivate, session, row.subscription_id, at))
+        if action == "pay" and invoice.amount_paid_minor > 0:
+            await _payment(session, invoice, row, data, run, known, progress, timeline, at)
+
+
+async def _reactivate(session: AsyncSession, subscription_id: str, at: datetime) -> None:
+    """A subscription imported before, overdue in Tally, whose invoice Stripe has been paid since: active again, as
+    Tally's own collection makes it on a payment. (A subscription imported in this run has its status from Stripe.)"""
+    subscription = await subscriptions.subscription_by_id(session, subscription_id, for_update=True)
+    if subscription is None or subscription.status not in ("past_due", "unpaid") or subscription.ended_at:
+        return
+    previous = terms_of(subscription.plan, subscription.status)
+    subscription.status, subscription.updated_at = "active", at
+    await announce_subscription(session, subscription, "status_changed", effective_at=at, previous=previous)
+
+
+async def _payment(  # noqa: PLR0917 (the payment and where it goes)
+    session: AsyncSession,
+    invoice: StripeInvoice,
+    row: Invoice,
+    data: CustomerData,
+    run: Run,
+    known: Mapping[tuple[str, str], str],
+    progress: Progress,
+    timeline: Timeline,
+    paid_at: datetime,
+) -> None:
+    """The payment that settled the invoice, announced right after it was paid (once: it is mapped too)."""
+    if ("payment", invoice.id) in known:
+        return
+    intent = invoice.payment_intent if invoice.payment_on_invoice else data.payment_intents.get(invoice.id)
+    amount, attempts = invoice.amount_paid_minor, invoice.attempts
+    timeline.add(
+        paid_at,
+        PAYMENT,
+        partial(
+            publish_payment,
+            session,
+            PaymentSucceededEvent,
+            row,
+            paid_at,
+            attempt=attempts,
+            payment_intent_id=intent,
+            amount_minor=amount,
+        ),
+    )
+    await repository.map_object(session, "payment", invoice.id, row.id, run.import_id)
+    progress.count("payments", "created")
+
+
+async def _new_invoice(
+    session: AsyncSession,
+    invoice: StripeInvoice,
+    customer: Customer,
+    subscription_id: str | None,
+    steps: list[tuple[str, datetime]],
+) -> Invoice:
+    row = Invoice(
+        id=new_id("inv"),
+        number=await _number(session, invoice),
+        customer_id=customer.id,
+        subscription_id=subscription_id,
+        status="finalized",  # the steps after it are played on the timeline
+        currency=invoice.currency,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        tax_rate=invoice.tax_rate,
+        subtotal_minor=invoice.subtotal_minor,
+        credits_applied_minor=invoice.credits_applied_minor,
+        tax_minor=invoice.tax_minor,
+        total_minor=invoice.total_minor,
+        created_at=invoice.created,
+        finalized_at=steps[0][1],
+    )
+    row.lines = [
+        InvoiceLine(
+            invoice_id=row.id,
+            position=position,
+            kind=line.kind,
+            description=line.description,
+            quantity=line.quantity,
+            amount_minor=line.amount_minor,
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+        for position, line in enumerate(invoice.lines, start=1)
+    ]
+    session.add(row)
+    if invoice.status == "open":
+        session.add(Collection(invoice_id=row.id, status=EXTERNAL, attempts=0, last_error="collected by Stripe"))
+    await session.flush()
+    return row
+
+
+async def _number(session: AsyncSession, invoice: StripeInvoice) -> str:
+    """Stripe's number; with the Stripe id's end when a Tally invoice has that number already."""
+    taken = select(Invoice.id).where(Invoice.number == invoice.number)
+    if (await session.execute(taken)).first() is None:
+        return invoice.number
+    return f"{invoice.number[:30]}-{invoice.id[-9:]}"

@@ -1,0 +1,142 @@
+"""Reading a Stripe account for an import, with the official SDK: customers page by page, then each customer's
+subscriptions (every status) and invoices, the products named by their prices and, where the API keeps them apart
+from the invoice (current API versions), each paid invoice's payment. Every object comes back as a plain dict, so
+the rest of the import never sees the SDK.
+
+The key lives in this reader's client for one run and is never stored or logged; Stripe's errors are turned into
+ImportFailed with a message fit for the import's status (the key masked out of it)."""
+
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, TypeVar
+
+import stripe
+from pydantic import SecretStr
+from stripe.params import (
+    CustomerListParams,
+    InvoiceLineItemListParams,
+    InvoiceListParams,
+    InvoicePaymentListParams,
+    SubscriptionListParams,
+)
+
+T = TypeVar("T")
+Raw = dict[str, Any]
+PAGE = 100  # Stripe's largest page
+
+
+class ImportFailed(Exception):
+    """Stripe could not be read; the message says why and holds no secret."""
+
+
+class StripeReader:
+    def __init__(self, api_key: SecretStr, api_base: str, *, timeout_s: float = 30.0, retries: int = 3) -> None:
+        self._key = api_key
+        self._where = api_base or "api.stripe.com"
+        self._http = stripe.HTTPXClient(timeout=timeout_s)
+        self._client = stripe.StripeClient(
+            api_key.get_secret_value(),
+            base_addresses={"api": api_base} if api_base else None,
+            http_client=self._http,
+            max_network_retries=retries,
+        )
+        self._products: dict[str, str | None] = {}
+        self._invoice_payments = True  # until the API says it has no such endpoint
+
+    async def customers(self) -> AsyncIterator[Raw]:
+        """Every customer (Stripe's order: newest first); deleted customers are not listed by Stripe."""
+        params: CustomerListParams = {"limit": PAGE}
+        while True:
+            page = await self._call(self._client.v1.customers.list_async(params))
+            for customer in page.data:
+                yield customer.to_dict()
+            if not page.has_more or not page.data:
+                return
+            params["starting_after"] = page.data[-1].id
+
+    async def subscriptions_of(self, customer_id: str) -> list[Raw]:
+        """Every subscription of the customer, canceled ones too."""
+        found: list[Raw] = []
+        params: SubscriptionListParams = {"customer": customer_id, "status": "all", "limit": PAGE}
+        while True:
+            page = await self._call(self._client.v1.subscriptions.list_async(params))
+            found += [subscription.to_dict() for subscription in page.data]
+            if not page.has_more or not page.data:
+                return found
+            params["starting_after"] = page.data[-1].id
+
+    async def invoices_of(self, customer_id: str) -> list[Raw]:
+        found: list[Raw] = []
+        params: InvoiceListParams = {"customer": customer_id, "limit": PAGE}
+        while True:
+            page = await self._call(self._client.v1.invoices.list_async(params))
+            found += [invoice.to_dict() for invoice in page.data]
+            if not page.has_more or not page.data:
+                return found
+            params["starting_after"] = page.data[-1].id
+
+    async def invoice_lines(self, invoice_id: str) -> list[Raw]:
+        """Every line of the invoice (an invoice in a list shows its first lines only)."""
+        found: list[Raw] = []
+        params: InvoiceLineItemListParams = {"limit": PAGE}
+        while True:
+            page = await self._call(self._client.v1.invoices.line_items.list_async(invoice_id, params))
+            found += [line.to_dict() for line in page.data]
+            if not page.has_more or not page.data:
+                return found
+            params["starting_after"] = str(page.data[-1].id)
+
+    async def invoice_payments(self, invoice_id: str) -> list[Raw]:
+        """The invoice's paid InvoicePayments (current API versions keep the payment intent there, not on the
+        invoice); an empty list where the API has no such endpoint (older versions, localstripe)."""
+        if not self._invoice_payments:
+            return []
+        params: InvoicePaymentListParams = {"invoice": invoice_id, "status": "paid", "limit": PAGE}
+        try:
+            page = await self._client.v1.invoice_payments.list_async(params)
+        except stripe.StripeError as exc:
+            if exc.http_status == 404:
+                self._invoice_payments = False
+                return []
+            raise self._failed(exc) from None
+        return [payment.to_dict() for payment in page.data]
+
+    async def product_name(self, product_id: str) -> str | None:
+        """The product's name (read once per product); None when Stripe has no such product any more."""
+        if product_id not in self._products:
+            try:
+                product = await self._client.v1.products.retrieve_async(product_id)
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status != 404:
+                    raise self._failed(exc) from None
+                self._products[product_id] = None
+            except stripe.StripeError as exc:
+                raise self._failed(exc) from None
+            else:
+                self._products[product_id] = product.to_dict().get("name") or None
+        return self._products[product_id]
+
+    async def close(self) -> None:
+        """Closes the connections; the client, and the key with it, go with this reader."""
+        await self._http.close_async()  # type: ignore[no-untyped-call]
+
+    async def _call(self, request: Awaitable[T]) -> T:
+        try:
+            return await request
+        except stripe.StripeError as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: stripe.StripeError) -> ImportFailed:
+        if isinstance(exc, stripe.AuthenticationError):
+            reason = (
+                f"Stripe at {self._where} refused the API key (HTTP {exc.http_status}): use a secret (sk_) or "
+                "restricted (rk_) key of the account, with read access"
+            )
+        elif isinstance(exc, stripe.PermissionError):
+            reason = f"the API key may not read this ({exc.user_message or exc}): give the restricted key read access"
+        elif isinstance(exc, stripe.APIConnectionError):
+            reason = f"could not reach Stripe at {self._where}: the connection failed or timed out, retries too"
+        elif isinstance(exc, stripe.RateLimitError):
+            reason = "Stripe kept answering 429 (rate limited) after retries; run the import again later"
+        else:
+            reason = f"Stripe answered {type(exc).__name__} (HTTP {exc.http_status}): {exc.user_message or exc}"
+        return ImportFailed(reason.replace(self._key.get_secret_value(), "***")[:1000])
