@@ -106,7 +106,7 @@ async def succeeded(session: AsyncSession, collection: Collection, invoice: Invo
     collection.status, collection.next_attempt_at, collection.last_error = "paid", None, None
     if invoice.status in ("finalized", "uncollectible"):
         await invoices.transition(session, invoice.id, "pay", now)
-    await _set_status(session, invoice, "active", now, only_from=("past_due", "unpaid"))
+    await set_subscription_status(session, invoice, "active", now, only_from=("past_due", "unpaid"))
     await announce_payment(session, PaymentSucceededEvent, collection, invoice, now)
 
 
@@ -118,7 +118,7 @@ async def failed(  # noqa: PLR0917 (the failure and its context)
     collection.last_error = reason
     collection.next_attempt_at = policy.next_attempt(collection.first_failed_at, collection.attempts)
     collection.status = "due" if collection.next_attempt_at else "failed"
-    await _set_status(session, invoice, "past_due", now, only_from=("active",))
+    await set_subscription_status(session, invoice, "past_due", now, only_from=("active",))
     await announce_payment(session, PaymentFailedEvent, collection, invoice, now, reason)
 
 
@@ -135,7 +135,7 @@ async def end_grace(session: AsyncSession, policy: Policy, now: datetime) -> Non
     for collection in (await session.execute(query)).scalars().all():
         collection.status, collection.next_attempt_at = "uncollectible", None
         invoice = await invoices.transition(session, collection.invoice_id, "mark_uncollectible", now)
-        await _set_status(session, invoice, policy.final_status, now, only_from=("past_due",))
+        await set_subscription_status(session, invoice, policy.final_status, now, only_from=("past_due",))
 
 
 async def retry_now(session: AsyncSession, invoice_id: str, now: datetime) -> Collection | None:
@@ -146,7 +146,7 @@ async def retry_now(session: AsyncSession, invoice_id: str, now: datetime) -> Co
     return collection
 
 
-async def _set_status(
+async def set_subscription_status(
     session: AsyncSession, invoice: Invoice, status: str, now: datetime, *, only_from: Sequence[str]
 ) -> None:
     if invoice.subscription_id is None:

@@ -8,11 +8,17 @@ from typing import Any
 
 import orjson
 import stripe
-from contracts.payments import PaymentActionRequiredEvent, PaymentDisputedEvent, PaymentRefundedEvent
+from contracts.payments import (
+    PaymentActionRequiredEvent,
+    PaymentDisputedEvent,
+    PaymentFailedEvent,
+    PaymentRefundedEvent,
+)
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.imports import repository as imported
 from billing.invoices import service as invoices
 from billing.payment import collection as collections
 from billing.payment.dunning import Policy
@@ -20,6 +26,7 @@ from billing.payment.models import Collection, StripeCustomer, StripeEvent
 from billing.payment.stripe_api import StripeApi
 
 TOLERANCE_S = 300
+INVOICE_EVENTS = ("invoice.paid", "invoice.payment_failed", "invoice.payment_action_required")
 BATCH = 50
 
 
@@ -81,7 +88,38 @@ async def _handle(session: AsyncSession, api: StripeApi, policy: Policy, event: 
         return await _money_back(session, event.type, thing, now)
     if event.type == "customer.updated":
         return await _customer_updated(session, thing)
+    if event.type in INVOICE_EVENTS:
+        return await _stripe_invoice(session, event.type, thing, now)
     return "kept; nothing to do for this type"
+
+
+async def _stripe_invoice(session: AsyncSession, kind: str, thing: dict[str, Any], now: datetime) -> str:
+    """An invoice Stripe collects (one imported while still open in Stripe, or naming ours in its metadata). Paid is
+    final, so a failure reported after it (out of order) changes nothing."""
+    invoice_id = (thing.get("metadata") or {}).get("tally_invoice_id")
+    if not invoice_id:
+        found = await imported.mapped(session, [("invoice", str(thing.get("id")))])
+        invoice_id = found.get(("invoice", str(thing.get("id"))))
+    if not invoice_id:
+        return "not an invoice of ours"
+    invoice = await invoices.get_invoice(session, invoice_id, for_update=True)
+    if invoice.status not in ("finalized", "uncollectible"):
+        return f"the invoice is {invoice.status} already"
+    collection = await session.get(Collection, invoice.id, with_for_update=True)
+    if collection is None:
+        collection = Collection(invoice_id=invoice.id, status="external", attempts=0)
+        session.add(collection)
+    collection.attempts = max(collection.attempts, int(thing.get("attempt_count") or 1))
+    collection.payment_intent_id = thing.get("payment_intent") or collection.payment_intent_id
+    if kind == "invoice.paid":
+        await collections.succeeded(session, collection, invoice, now)
+        return "paid"
+    if kind == "invoice.payment_failed":
+        await collections.set_subscription_status(session, invoice, "past_due", now, only_from=("active",))
+        await collections.announce_payment(session, PaymentFailedEvent, collection, invoice, now, "payment_failed")
+        return "failed (Stripe retries it)"
+    await collections.announce_payment(session, PaymentActionRequiredEvent, collection, invoice, now, "action_required")
+    return "the customer must act"
 
 
 async def _payment_intent(session: AsyncSession, api: StripeApi, policy: Policy, intent_id: str, now: datetime) -> str:

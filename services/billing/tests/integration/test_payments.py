@@ -212,3 +212,52 @@ async def test_refunds_and_disputes_from_recorded_stripe_payloads_are_announced(
         return found
 
     await eventually(announced)
+
+
+def stripe_invoice_event(event_id: str, kind: str, invoice_id: str, attempt: int) -> bytes:
+    """An invoice Stripe collects (as after an import), shaped like Stripe's, naming ours in its metadata."""
+    invoice = {
+        "id": f"in_{event_id}",
+        "object": "invoice",
+        "status": "paid" if kind == "invoice.paid" else "open",
+        "attempt_count": attempt,
+        "payment_intent": f"pi_{event_id}",
+        "metadata": {"tally_invoice_id": invoice_id},
+    }
+    return json.dumps({"id": event_id, "object": "event", "type": kind, "data": {"object": invoice}}).encode()
+
+
+@pytest.mark.usefixtures("billing_worker")
+async def test_invoices_stripe_collects_follow_its_webhooks_whatever_their_order(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    meter, _ = await kit.count_meter()
+    acme = await kit.customer()
+    sub = await kit.created("/v1/subscriptions", {"customer_id": acme["id"], "plan_key": await kit.plan(meter)})
+    [invoice] = (await kit.api.get("/v1/invoices", params={"customer_id": acme["id"]})).json()["data"]
+    assert (await kit.api.post(f"/v1/invoices/{invoice['id']}/finalize")).status_code == 200
+    policy, now, run = billing_settings.dunning_policy(), datetime.now(UTC), invoice["id"][-8:]
+    deliveries = [
+        stripe_invoice_event(f"evt_fail_{run}", "invoice.payment_failed", invoice["id"], 1),
+        stripe_invoice_event(f"evt_paid_{run}", "invoice.paid", invoice["id"], 2),
+        stripe_invoice_event(f"evt_late_{run}", "invoice.payment_failed", invoice["id"], 1),  # out of order
+    ]
+    for body in deliveries:
+        headers = signed(body, local_stripe.webhook_secret)
+        assert (await kit.api.post("/v1/webhooks/stripe", content=body, headers=headers)).status_code == 200
+        await webhooks.handle_inbox(kit.sessions, api, policy, now)
+        if body is deliveries[0]:
+            assert (await kit.api.get(f"/v1/subscriptions/{sub['id']}")).json()["status"] == "past_due"
+
+    assert (await kit.api.get(f"/v1/invoices/{invoice['id']}")).json()["status"] == "paid"
+    assert (await kit.api.get(f"/v1/subscriptions/{sub['id']}")).json()["status"] == "active"
+
+    async def announced() -> None:
+        records = await consume_all(billing_settings.kafka_bootstrap_servers, BILLING_EVENTS)
+        events = [json.loads(r.value) for r in records if r.key == acme["id"].encode()]
+        assert [(e["type"], e["data"]["attempt"]) for e in events if e["type"].startswith("tally.payment.")] == [
+            ("tally.payment.failed", 1),
+            ("tally.payment.succeeded", 2),
+        ]
+
+    await eventually(announced)
