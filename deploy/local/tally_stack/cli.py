@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from tally_stack.daemon import PENDING_ENV_FILE, down, stack_env, up
+from tally_stack.daemon import ENV_FILE, PENDING_ENV_FILE, down, stack_env, up
 from tally_stack.demo import utc_now_iso
 from tally_stack.dsn import redact
 from tally_stack.envfile import write_env_file
@@ -37,17 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_stack(state_dir: Path, *, detached_child: bool = False) -> int:
-    pending = state_dir / PENDING_ENV_FILE
+    # `make up`'s child leaves the file for its parent to publish once all is ready; `make run` writes it at once.
+    env_file = state_dir / (PENDING_ENV_FILE if detached_child else ENV_FILE)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so a SIGTERM during start-up still cleans up
     stack = start_infrastructure(state_dir, os.environ)
     try:
         print(banner(stack), flush=True)
-        if detached_child:
-            write_env_file(pending, stack_env(stack))
+        write_env_file(env_file, stack_env(stack), mode=0o600)  # it holds the API key and the webhook secret
         return run_foreground(stack)
     finally:
         stop_infrastructure(stack)
-        pending.unlink(missing_ok=True)
+        env_file.unlink(missing_ok=True)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
