@@ -88,6 +88,11 @@ class StripeApi:
         intent = await self._call(self._client.v1.payment_intents.retrieve_async(payment_intent_id))
         return str(intent.status)
 
+    async def subscription_state(self, subscription_id: str) -> tuple[str, bool]:
+        """(status, cancel_at_period_end) of a subscription, re-read from Stripe."""
+        found = await self._call(self._client.v1.subscriptions.retrieve_async(subscription_id))
+        return str(found.status), bool(found.cancel_at_period_end)
+
     @staticmethod
     async def _call(request: Awaitable[T]) -> T:
         try:

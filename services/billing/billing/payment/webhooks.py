@@ -14,16 +14,20 @@ from contracts.payments import (
     PaymentFailedEvent,
     PaymentRefundedEvent,
 )
+from contracts.subscriptions import Change
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.imports import repository as imported
 from billing.invoices import service as invoices
+from billing.invoices.models import Invoice
 from billing.payment import collection as collections
 from billing.payment.dunning import Policy
 from billing.payment.models import Collection, StripeCustomer, StripeEvent
 from billing.payment.stripe_api import StripeApi
+from billing.subscriptions import repository as subscription_repository
+from billing.subscriptions.events import announce, terms_of
 
 TOLERANCE_S = 300
 INVOICE_EVENTS = ("invoice.paid", "invoice.payment_failed", "invoice.payment_action_required")
@@ -90,7 +94,41 @@ async def _handle(session: AsyncSession, api: StripeApi, policy: Policy, event: 
         return await _customer_updated(session, thing)
     if event.type in INVOICE_EVENTS:
         return await _stripe_invoice(session, event.type, thing, now)
+    if event.type in ("customer.subscription.updated", "customer.subscription.deleted"):
+        return await _stripe_subscription(session, api, str(thing.get("id")), now)
     return "kept; nothing to do for this type"
+
+
+async def _stripe_subscription(session: AsyncSession, api: StripeApi, stripe_id: str, now: datetime) -> str:
+    """An imported subscription that Stripe still bills (Tally takes over at the end of the period it was imported
+    in): a cancellation or a change of status there is followed here, as Stripe has it now, whatever the order of
+    the events. Once Tally has invoiced a period of it, Stripe's changes are not followed: cancelling it in Stripe is
+    how an operator ends Stripe's billing at the takeover."""
+    subscription_id = (await imported.mapped(session, [("subscription", stripe_id)])).get(("subscription", stripe_id))
+    if subscription_id is None:
+        return "not a subscription of ours"
+    subscription = await subscription_repository.subscription_by_id(session, subscription_id, for_update=True)
+    if subscription is None or subscription.ended_at is not None:
+        return "ended already"
+    billed = select(Invoice.id).where(Invoice.subscription_id == subscription.id, Invoice.boundary.is_not(None))
+    if (await session.execute(billed.limit(1))).first():
+        return "Tally bills this subscription now; Stripe's change is not followed"
+    status, at_period_end = await api.subscription_state(stripe_id)
+    previous = terms_of(subscription.plan, subscription.status)
+    change: Change
+    if status in ("canceled", "incomplete_expired"):
+        subscription.status, subscription.ended_at, change = "canceled", now, "canceled"
+        subscription.canceled_at = subscription.canceled_at or now
+    elif at_period_end and not subscription.cancel_at_period_end:
+        subscription.cancel_at_period_end, subscription.canceled_at, change = True, now, "cancel_scheduled"
+    elif status in ("active", "past_due", "unpaid", "trialing") and status != subscription.status:
+        subscription.status, change = status, "status_changed"
+    else:
+        return f"as Stripe has it ({status}); nothing to change"
+    subscription.updated_at = now
+    await session.flush()
+    await announce(session, subscription, change, effective_at=now, previous=previous)
+    return change
 
 
 async def _stripe_invoice(session: AsyncSession, kind: str, thing: dict[str, Any], now: datetime) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import stripe
 from billing.config import BillingSettings
+from billing.imports.models import ImportedObject, StripeImport
+from billing.invoices import closing
 from billing.payment import collection, webhooks
 from billing.payment.stripe_api import StripeApi
 from contracts.topics import BILLING_EVENTS
@@ -261,3 +263,57 @@ async def test_invoices_stripe_collects_follow_its_webhooks_whatever_their_order
         ]
 
     await eventually(announced)
+
+
+async def stripe_subscription(local_stripe: LocalStripe) -> tuple[stripe.StripeClient, str]:
+    client = stripe.StripeClient(local_stripe.api_key, base_addresses={"api": local_stripe.api_base})
+    product = await client.v1.products.create_async({"name": "Legacy"})
+    plan = await client.v1.plans.create_async(
+        {"amount": 4900, "currency": "usd", "interval": "month", "product": product.id}  # type: ignore[typeddict-item]
+    )
+    method = await card(local_stripe, GOOD_CARD)
+    params: Any = {
+        "name": "Legacy Co",
+        "payment_method": method,
+        "invoice_settings": {"default_payment_method": method},
+    }
+    customer = await client.v1.customers.create_async(params)
+    created: Any = {"customer": customer.id, "items": [{"plan": plan.id}]}
+    return client, str((await client.v1.subscriptions.create_async(created)).id)
+
+
+@pytest.mark.parametrize("tally_billed_a_period", [False, True])
+async def test_an_imported_subscription_follows_stripe_until_tally_takes_over(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings, tally_billed_a_period: bool
+) -> None:
+    meter, _ = await kit.count_meter()
+    acme = await kit.customer()
+    body = {"customer_id": acme["id"], "plan_key": await kit.plan(meter)}
+    if tally_billed_a_period:
+        body["start_date"] = (datetime.now(UTC) - timedelta(days=40)).date().isoformat()
+    sub = await kit.created("/v1/subscriptions", body)
+    await closing.close_due(kit.sessions, datetime.now(UTC))
+    client, stripe_id = await stripe_subscription(local_stripe)
+    async with kit.sessions() as session, session.begin():  # as an import leaves it
+        run = StripeImport(id=f"imp_{stripe_id}", status="succeeded", counts={}, skipped=[])
+        session.add(run)
+        await session.flush()
+        session.add(ImportedObject(kind="subscription", stripe_id=stripe_id, tally_id=sub["id"], import_id=run.id))
+    policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
+
+    async def deliver(event_id: str, kind: str) -> None:
+        body = json.dumps({"id": event_id, "type": kind, "data": {"object": {"id": stripe_id}}}).encode()
+        headers = signed(body, local_stripe.webhook_secret)
+        assert (await kit.api.post("/v1/webhooks/stripe", content=body, headers=headers)).status_code == 200
+        await webhooks.handle_inbox(kit.sessions, api, policy, now)
+
+    await deliver(f"evt_same_{stripe_id}", "customer.subscription.updated")  # nothing changed in Stripe
+    assert (await kit.api.get(f"/v1/subscriptions/{sub['id']}")).json()["status"] == "active"
+    await client.v1.subscriptions.cancel_async(stripe_id)
+    await deliver(f"evt_gone_{stripe_id}", "customer.subscription.deleted")
+
+    after = (await kit.api.get(f"/v1/subscriptions/{sub['id']}")).json()
+    if tally_billed_a_period:  # Tally bills it now: cancelling in Stripe is how Stripe's billing is ended
+        assert (after["status"], after["ended_at"]) == ("active", None)
+    else:
+        assert (after["status"], after["ended_at"] is not None) == ("canceled", True)
