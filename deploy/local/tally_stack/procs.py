@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,18 @@ def spawn_logged(command: list[str], log_path: Path, **popen: Any) -> subprocess
         return subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen
         )
+
+
+def ready_or_stopped(
+    proc: subprocess.Popen[bytes], log_path: Path, wait: Callable[[], object]
+) -> subprocess.Popen[bytes]:
+    """`proc` once `wait()` returns; if it raises (or is interrupted), the process is stopped first, and an error
+    carries the tail of its log."""
+    try:
+        wait()
+    except BaseException as exc:
+        stop_process(proc)
+        if isinstance(exc, Exception):
+            raise RuntimeError(f"{exc}\n--- {log_path} (tail) ---\n{log_tail(log_path)}") from exc
+        raise
+    return proc

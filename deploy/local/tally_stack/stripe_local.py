@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from tally_stack.procs import free_port, log_tail, port_is_free, spawn_logged, stop_process
+from tally_stack.procs import free_port, port_is_free, ready_or_stopped, spawn_logged, stop_process
 
 TEST_API_KEY = "sk_test_tally_localstripe"  # localstripe takes any sk_ key; this one names where it came from
 DEFAULT_PORT = 8420  # localstripe's own default
@@ -54,14 +54,9 @@ def start_localstripe(port: int, log_path: Path, timeout: float = READY_TIMEOUT)
         raise RuntimeError(f"cannot start localstripe: port {port} on 127.0.0.1 is in use")
     command = [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"]
     proc = spawn_logged(command, log_path)
-    try:
-        wait_for_localstripe(f"http://127.0.0.1:{port}", timeout, proc=proc)
-    except BaseException as exc:
-        stop_process(proc)
-        if isinstance(exc, Exception):
-            raise RuntimeError(f"{exc}\n--- {log_path} (tail) ---\n{log_tail(log_path)}") from exc
-        raise
-    return proc
+    return ready_or_stopped(
+        proc, log_path, lambda: wait_for_localstripe(f"http://127.0.0.1:{port}", timeout, proc=proc)
+    )
 
 
 def wait_for_localstripe(

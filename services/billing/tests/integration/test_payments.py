@@ -54,6 +54,16 @@ async def finalized_invoice(kit: Any, local_stripe: LocalStripe, number: str) ->
     return acme | {"subscription_id": sub["id"]}, invoice["id"]
 
 
+async def collected(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, settings: BillingSettings
+) -> tuple[dict[str, Any], str, str]:
+    """A customer whose first invoice was collected: (customer, invoice id, Stripe payment intent id)."""
+    acme, invoice_id = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    await collection.run(kit.sessions, api, settings.dunning_policy(), datetime.now(UTC))
+    intent_id = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()["payment_intent_id"]
+    return acme, invoice_id, str(intent_id)
+
+
 async def state(kit: Any, acme: dict[str, Any], invoice_id: str) -> tuple[str, str, str, int]:
     """(invoice status, subscription status, collection status, attempts)."""
     invoice = (await kit.api.get(f"/v1/invoices/{invoice_id}")).json()
@@ -144,10 +154,8 @@ def signed(payload: bytes, secret: str, at: int | None = None) -> dict[str, str]
 async def test_webhooks_are_verified_kept_once_and_handled_from_stripes_state(
     kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
 ) -> None:
-    acme, invoice_id = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    acme, invoice_id, intent_id = await collected(kit, local_stripe, api, billing_settings)
     policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
-    await collection.run(kit.sessions, api, policy, now)
-    intent_id = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()["payment_intent_id"]
     event = {
         "id": f"evt_{intent_id}",
         "type": "payment_intent.succeeded",
@@ -185,10 +193,8 @@ RECORDED = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "stripe"
 async def test_refunds_and_disputes_from_recorded_stripe_payloads_are_announced(
     kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
 ) -> None:
-    acme, invoice_id = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    acme, invoice_id, intent_id = await collected(kit, local_stripe, api, billing_settings)
     policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
-    await collection.run(kit.sessions, api, policy, now)
-    intent_id = (await kit.api.get(f"/v1/invoices/{invoice_id}/payment")).json()["payment_intent_id"]
     for name in ("charge.refunded", "charge.dispute.created"):
         body = (RECORDED / f"{name}.json").read_text().replace("{payment_intent}", intent_id)
         body = body.replace('"evt_3Q', f'"evt_{intent_id}_').encode()  # an event id of this test's own
