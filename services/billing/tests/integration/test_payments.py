@@ -193,7 +193,7 @@ RECORDED = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "stripe"
 async def test_refunds_and_disputes_from_recorded_stripe_payloads_are_announced(
     kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
 ) -> None:
-    acme, invoice_id, intent_id = await collected(kit, local_stripe, api, billing_settings)
+    acme, _, intent_id = await collected(kit, local_stripe, api, billing_settings)
     policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
     for name in ("charge.refunded", "charge.dispute.created"):
         body = (RECORDED / f"{name}.json").read_text().replace("{payment_intent}", intent_id)
