@@ -6,11 +6,11 @@ event carries what revenue analytics needs without reading billing's tables: who
 units at what unit cost, and the amounts in minor units. Quantities and unit costs are exact decimal strings.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .customers import CURRENCY_PATTERN, CUSTOMER_ID_PATTERN, DECIMAL_PATTERN
+from .customers import Currency, CustomerId, DecimalText
 from .envelope import CloudEvent, UtcDateTime
 
 CREDITS_GRANTED = "tally.credits.granted"
@@ -24,24 +24,27 @@ KEY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
 # Widening this alias is backward compatible; removing a value is not.
 BalanceReason = Literal["adjustment", "invoice"]
 
+GrantId = Annotated[str, Field(pattern=GRANT_ID_PATTERN, max_length=255)]
+Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+
 
 class CreditsGranted(BaseModel):
     """A prepaid grant of units, as created."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    grant_id: str = Field(pattern=GRANT_ID_PATTERN, max_length=255)
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
-    credit_type: str = Field(pattern=KEY_PATTERN)
+    grant_id: GrantId
+    customer_id: CustomerId
+    credit_type: Key
     """What the units are for, e.g. "sms_campaigns"."""
-    meter: str = Field(pattern=KEY_PATTERN)
+    meter: Key
     """The key of the meter whose usage the units cover."""
-    quantity: str = Field(pattern=DECIMAL_PATTERN)
-    unit_cost_minor: str = Field(pattern=DECIMAL_PATTERN)
+    quantity: DecimalText
+    unit_cost_minor: DecimalText
     """What one unit cost, in minor units of `currency` (fractions allowed)."""
     amount_minor: int = Field(ge=0)
     """quantity x unit cost, rounded half-up to a minor unit: what the grant cost."""
-    currency: str = Field(pattern=CURRENCY_PATTERN)
+    currency: Currency
     purchased_at: UtcDateTime
     expires_at: UtcDateTime | None = None
     """Units are usable from `purchased_at` until (excluding) this moment; never expire when absent."""
@@ -54,17 +57,17 @@ class CreditsConsumed(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     consumption_id: str = Field(pattern=CONSUMPTION_ID_PATTERN, max_length=255)
-    grant_id: str = Field(pattern=GRANT_ID_PATTERN, max_length=255)
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
-    credit_type: str = Field(pattern=KEY_PATTERN)
-    meter: str = Field(pattern=KEY_PATTERN)
-    quantity: str = Field(pattern=DECIMAL_PATTERN)
+    grant_id: GrantId
+    customer_id: CustomerId
+    credit_type: Key
+    meter: Key
+    quantity: DecimalText
     """Units taken from the grant."""
-    unit_cost_minor: str = Field(pattern=DECIMAL_PATTERN)
+    unit_cost_minor: DecimalText
     amount_minor: int = Field(ge=0)
     """quantity x the grant's unit cost, rounded half-up: the prepaid value used."""
-    currency: str = Field(pattern=CURRENCY_PATTERN)
-    remaining: str = Field(pattern=DECIMAL_PATTERN)
+    currency: Currency
+    remaining: DecimalText
     """Units the grant has left after this."""
     invoice_id: str | None = Field(default=None, max_length=255)
     consumed_at: UtcDateTime
@@ -77,13 +80,13 @@ class BalanceAdjusted(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     transaction_id: str = Field(pattern=BALANCE_TRANSACTION_ID_PATTERN, max_length=255)
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
+    customer_id: CustomerId
     reason: BalanceReason
     amount_minor: int
     """Positive adds to the balance, negative takes from it."""
     balance_minor: int = Field(ge=0)
     """The balance after the change."""
-    currency: str = Field(pattern=CURRENCY_PATTERN)
+    currency: Currency
     invoice_id: str | None = Field(default=None, max_length=255)
     """The invoice the balance was applied to (reason "invoice")."""
     description: str | None = Field(default=None, max_length=500)

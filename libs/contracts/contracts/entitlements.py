@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .customers import CUSTOMER_ID_PATTERN, DECIMAL_PATTERN
+from .customers import CustomerId, DecimalText
 from .envelope import CloudEvent, UtcDateTime
 from .subscriptions import SUBSCRIPTION_ID_PATTERN
 
@@ -16,11 +16,11 @@ class ThresholdReached(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
+    customer_id: CustomerId
     subscription_id: str = Field(pattern=SUBSCRIPTION_ID_PATTERN, max_length=255)
     meter: str = Field(min_length=1, max_length=100)
     limit: int = Field(ge=0)
-    used: str = Field(pattern=DECIMAL_PATTERN)
+    used: DecimalText
     """The period's usage when the mark was seen, an exact decimal string."""
     percent: Literal[80, 100]
     period_start: UtcDateTime

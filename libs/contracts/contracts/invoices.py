@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .customers import CURRENCY_PATTERN, CUSTOMER_ID_PATTERN, DECIMAL_PATTERN
+from .customers import DECIMAL_PATTERN, Currency, CustomerId
 from .envelope import CloudEvent, UtcDateTime
 
 INVOICE_FINALIZED = "tally.invoice.finalized"
@@ -35,10 +35,10 @@ class Invoice(BaseModel):
 
     invoice_id: str = Field(pattern=INVOICE_ID_PATTERN, max_length=255)
     number: str = Field(min_length=1, max_length=40)
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
+    customer_id: CustomerId
     subscription_id: str | None = None
     status: InvoiceStatus
-    currency: str = Field(pattern=CURRENCY_PATTERN)
+    currency: Currency
     period_start: UtcDateTime
     period_end: UtcDateTime
     subtotal_minor: int

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .customers import CURRENCY_PATTERN, CUSTOMER_ID_PATTERN
+from .customers import Currency, CustomerId
 from .envelope import CloudEvent, UtcDateTime
 from .invoices import INVOICE_ID_PATTERN
 
@@ -19,11 +19,11 @@ class Payment(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     invoice_id: str = Field(pattern=INVOICE_ID_PATTERN, max_length=255)
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
+    customer_id: CustomerId
     subscription_id: str | None = None
     amount_minor: int = Field(ge=0)
     """The invoice's total; for a refund or a dispute, the amount refunded or disputed."""
-    currency: str = Field(pattern=CURRENCY_PATTERN)
+    currency: Currency
     attempt: int = Field(ge=1)
     payment_intent_id: str | None = None
     """Stripe's PaymentIntent of this attempt, when Stripe made one."""

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .customers import CURRENCY_PATTERN, CUSTOMER_ID_PATTERN
+from .customers import Currency, CustomerId
 from .envelope import CloudEvent, UtcDateTime
 
 SUBSCRIPTION_CREATED = "tally.subscription.created"
@@ -37,8 +37,8 @@ class Subscription(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     subscription_id: str = Field(pattern=SUBSCRIPTION_ID_PATTERN, max_length=255)
-    customer_id: str = Field(pattern=CUSTOMER_ID_PATTERN, max_length=255)
-    currency: str = Field(pattern=CURRENCY_PATTERN)
+    customer_id: CustomerId
+    currency: Currency
     terms: Terms
     """The terms after the change."""
     previous: Terms | None = None

@@ -24,10 +24,6 @@ async def insert_meter(session: AsyncSession, meter: Meter) -> bool:
     return result.scalar_one_or_none() is not None
 
 
-async def meter_by_key(session: AsyncSession, key: str) -> Meter | None:
-    return (await session.execute(select(Meter).where(Meter.key == key))).scalar_one_or_none()
-
-
 async def meters_by_keys(session: AsyncSession, keys: Sequence[str]) -> list[Meter]:
     return list((await session.execute(select(Meter).where(Meter.key.in_(keys)))).scalars())
 

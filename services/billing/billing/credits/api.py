@@ -5,14 +5,11 @@ from tally_runtime.problems import Problem
 
 from billing.credits import service
 from billing.credits.schemas import BalanceAdjustmentIn, BalanceTransactionOut, CreditsOut, GrantIn, GrantOut
+from billing.customers.api import unknown_customer
 from billing.customers.service import UnknownCustomer
 from billing.db import SessionDep
 
 router = APIRouter(prefix="/v1/customers", tags=["credits"])
-
-
-def unknown_customer(ref: str) -> Problem:
-    return Problem(404, f"No customer {ref!r} (by id or external_id).")
 
 
 @router.get("/{customer_ref}/credits")

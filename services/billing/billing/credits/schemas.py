@@ -1,7 +1,7 @@
 """What the credits endpoints read and write. Quantities and unit costs are exact decimal strings (a JSON float is
 refused); amounts are integer minor units of the customer's currency."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -9,15 +9,11 @@ from pydantic_core import PydanticCustomError
 
 from billing.api_types import ExactDecimal
 from billing.catalog.schemas import KEY_PATTERN
+from billing.usage.window import as_utc
 
 MAX_QUANTITY = 10**12
 MAX_UNIT_COST_MINOR = 10**6
 MAX_ADJUSTMENT_MINOR = 10**12
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Times without a zone are read as UTC, as the API documents."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 Moment = Annotated[datetime, AfterValidator(as_utc)]

@@ -61,6 +61,18 @@ def _cost(quantity: Decimal, unit_cost_minor: Decimal) -> int:
         return round_minor(quantity * unit_cost_minor)
 
 
+def _of_grant(grant: CreditGrant) -> dict[str, Any]:
+    """What every credit event repeats of its grant."""
+    return {
+        "grant_id": grant.id,
+        "customer_id": grant.customer_id,
+        "credit_type": grant.credit_type,
+        "meter": grant.meter,
+        "unit_cost_minor": _decimal(grant.unit_cost_minor),
+        "currency": grant.currency,
+    }
+
+
 # Grants
 
 
@@ -94,14 +106,9 @@ async def create_grant(session: AsyncSession, customer_ref: str, data: GrantIn) 
     )
     await repository.add(session, grant)
     granted = CreditsGranted(
-        grant_id=grant.id,
-        customer_id=grant.customer_id,
-        credit_type=grant.credit_type,
-        meter=grant.meter,
+        **_of_grant(grant),
         quantity=_decimal(grant.quantity),
-        unit_cost_minor=_decimal(grant.unit_cost_minor),
         amount_minor=grant.amount_minor,
-        currency=grant.currency,
         purchased_at=grant.purchased_at,
         expires_at=grant.expires_at,
         description=grant.description,
@@ -171,15 +178,10 @@ async def _consume(
     )
     await repository.add(session, consumption)
     consumed = CreditsConsumed(
+        **_of_grant(grant),
         consumption_id=consumption.id,
-        grant_id=grant.id,
-        customer_id=grant.customer_id,
-        credit_type=grant.credit_type,
-        meter=grant.meter,
         quantity=_decimal(quantity),
-        unit_cost_minor=_decimal(grant.unit_cost_minor),
         amount_minor=consumption.amount_minor,
-        currency=grant.currency,
         remaining=_decimal(grant.remaining),
         invoice_id=invoice_id,
         consumed_at=at,
@@ -239,29 +241,19 @@ async def _record_balance(
     description: str | None,
 ) -> BalanceTransaction:
     now = datetime.now(UTC)
-    transaction = BalanceTransaction(
-        id=new_id("cbt"),
-        customer_id=customer.id,
-        reason=reason,
-        amount_minor=amount_minor,
-        balance_minor=balance_before + amount_minor,
-        currency=customer.currency,
-        invoice_id=invoice_id,
-        description=description,
-        created_at=now,
-    )
+    fields: dict[str, Any] = {
+        "customer_id": customer.id,
+        "reason": reason,
+        "amount_minor": amount_minor,
+        "balance_minor": balance_before + amount_minor,
+        "currency": customer.currency,
+        "invoice_id": invoice_id,
+        "description": description,
+        "created_at": now,
+    }
+    transaction = BalanceTransaction(id=new_id("cbt"), **fields)
     await repository.add(session, transaction)
-    adjusted = BalanceAdjusted(
-        transaction_id=transaction.id,
-        customer_id=customer.id,
-        reason=reason,
-        amount_minor=amount_minor,
-        balance_minor=transaction.balance_minor,
-        currency=customer.currency,
-        invoice_id=invoice_id,
-        description=description,
-        created_at=now,
-    )
+    adjusted = BalanceAdjusted(transaction_id=transaction.id, **fields)
     await publish(session, BalanceAdjustedEvent, adjusted, key=customer.id, time=now)
     return transaction
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field
+from tally_runtime.pages import NextCursor
 
 from billing.api_types import Currency, ExactDecimal
 
@@ -53,4 +54,4 @@ class CustomerOut(BaseModel):
 
 class CustomerList(BaseModel):
     data: list[CustomerOut]
-    next_cursor: str | None
+    next_cursor: NextCursor

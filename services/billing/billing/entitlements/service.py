@@ -88,17 +88,18 @@ async def announce_thresholds(session: AsyncSession, usage_keys: Collection[str]
         return 0
     windows = {s.id: _window(by_id[s.customer_id], s) for s in limited}
     measured = await measure_each(session, sorted({m for s in limited for m in limits_of(s)}), list(windows.values()))
-    announced = 0
+    reached: list[tuple[Subscription, str, int, Decimal, int]] = []
     for subscription in limited:
         usage = measured[windows[subscription.id]]
         for meter, limit in limits_of(subscription).items():
             used = sum(usage.get(meter, {}).values(), ZERO)
-            for percent in MARKS:
-                reached = limit and used * 100 >= limit * percent
-                if reached and await _first_notice(session, subscription, meter, percent):
-                    await _announce(session, _mark(subscription, meter, limit, used, percent, now))
-                    announced += 1
-    return announced
+            reached += [(subscription, meter, limit, used, p) for p in MARKS if limit and used * 100 >= limit * p]
+    first = await _first_notices(session, [(s, meter, percent) for s, meter, _, _, percent in reached])
+    for subscription, meter, limit, used, percent in reached:
+        if (subscription.id, meter, percent) in first:
+            mark = _mark(subscription, meter, limit, used, percent, now)
+            await publish(session, ThresholdReachedEvent, mark, key=mark.customer_id, time=mark.reached_at)
+    return len(first)
 
 
 def _mark(  # noqa: PLR0917 (the fields of the event, in its order)
@@ -130,20 +131,26 @@ async def _live_subscriptions(session: AsyncSession, customer_ids: Sequence[str]
     return (await session.execute(query)).unique().scalars().all()
 
 
-async def _first_notice(session: AsyncSession, subscription: Subscription, meter: str, percent: int) -> bool:
+async def _first_notices(
+    session: AsyncSession, marks: Sequence[tuple[Subscription, str, int]]
+) -> set[tuple[str, str, int]]:
+    """Records a notice per (subscription, meter, percent) in the open period, in one statement; returns the
+    (subscription id, meter, percent) of those not recorded before."""
+    if not marks:
+        return set()
+    rows = [
+        {
+            "subscription_id": subscription.id,
+            "meter": meter,
+            "period_start": subscription.current_period_start,
+            "percent": percent,
+        }
+        for subscription, meter, percent in marks
+    ]
     statement = (
         insert(ThresholdNotice)
-        .values(
-            subscription_id=subscription.id,
-            meter=meter,
-            period_start=subscription.current_period_start,
-            percent=percent,
-        )
+        .values(rows)
         .on_conflict_do_nothing()
-        .returning(ThresholdNotice.percent)
+        .returning(ThresholdNotice.subscription_id, ThresholdNotice.meter, ThresholdNotice.percent)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
-
-
-async def _announce(session: AsyncSession, mark: ThresholdReached) -> None:
-    await publish(session, ThresholdReachedEvent, mark, key=mark.customer_id, time=mark.reached_at)
+    return {(row[0], row[1], row[2]) for row in (await session.execute(statement)).all()}

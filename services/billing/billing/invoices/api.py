@@ -15,6 +15,10 @@ router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 late_router = APIRouter(prefix="/v1/customers", tags=["invoices"])
 
 
+def _unknown(invoice_id: str) -> Problem:
+    return Problem(404, f"No invoice {invoice_id!r}.")
+
+
 @router.get("")
 async def list_invoices(
     session: SessionDep,
@@ -36,7 +40,7 @@ async def get_invoice(invoice_id: str, session: SessionDep) -> InvoiceOut:
     try:
         return InvoiceOut.model_validate(await service.get_invoice(session, invoice_id))
     except service.UnknownInvoice:
-        raise Problem(404, f"No invoice {invoice_id!r}.") from None
+        raise _unknown(invoice_id) from None
 
 
 async def _act(session: SessionDep, invoice_id: str, action: str) -> InvoiceOut:
@@ -44,7 +48,7 @@ async def _act(session: SessionDep, invoice_id: str, action: str) -> InvoiceOut:
     try:
         invoice = await service.transition(session, invoice_id, action, now)
     except service.UnknownInvoice:
-        raise Problem(404, f"No invoice {invoice_id!r}.") from None
+        raise _unknown(invoice_id) from None
     except service.WrongStatus as exc:
         raise Problem(409, str(exc)) from None
     return InvoiceOut.model_validate(invoice)

@@ -23,8 +23,7 @@ from billing.invoices import builder
 from billing.invoices.builder import Line
 from billing.invoices.models import Invoice, InvoiceLine, PendingItem
 from billing.plans.models import PlanVersion
-from billing.plans.schemas import Charge
-from billing.plans.service import rating_charge
+from billing.plans.service import plan_charges
 from billing.rating import pricing
 from billing.rating.periods import Period, period_at
 from billing.rating.proration import ProrationLine
@@ -135,8 +134,7 @@ async def close_now(session: AsyncSession, subscription: Subscription, customer:
     lines = await _lines(session, invoice_id, subscription, customer, period, period, batch)
     priced_by = None if subscription.status == "trialing" else subscription.plan.id
     _end(subscription, now)
-    draft = await _invoice(session, customer, subscription, None, period, lines, batch, invoice_id)
-    draft.invoice["usage_plan_version_id"] = priced_by
+    draft = await _invoice(session, customer, subscription, None, period, lines, batch, invoice_id, priced_by)
     await _store(session, [draft])
 
 
@@ -150,11 +148,10 @@ async def restart(
     batch = await _read_batch(session, [subscription], period.end - TICK, preview=False)
     invoice_id = new_id("inv")
     lines = await _lines(session, invoice_id, subscription, customer, period, period, batch)
-    priced_by = subscription.plan.id
+    priced_by = subscription.plan.id  # the old plan, which priced the usage so far
     first = period_at(at, plan.interval, at)  # type: ignore[arg-type]
     lines += [builder.base_fee(plan.name, plan.base_price_minor, first)] if plan.base_price_minor else []
-    draft = await _invoice(session, customer, subscription, None, period, lines, batch, invoice_id)
-    draft.invoice["usage_plan_version_id"] = priced_by
+    draft = await _invoice(session, customer, subscription, None, period, lines, batch, invoice_id, priced_by)
     await _store(session, [draft])
     subscription.plan_version_id, subscription.scheduled_plan_version_id = plan.id, None
     subscription.billing_anchor = at
@@ -199,9 +196,9 @@ async def _close_period(
         _end(subscription, boundary)
     else:
         _advance(subscription)
-    draft = await _invoice(session, customer, subscription, boundary, period, lines, batch, invoice_id)
-    draft.invoice["usage_plan_version_id"] = priced_by.id if priced_by else None
-    return draft
+    return await _invoice(
+        session, customer, subscription, boundary, period, lines, batch, invoice_id, priced_by.id if priced_by else None
+    )
 
 
 async def _read_batch(session: AsyncSession, subs: Sequence[Subscription], at: datetime, *, preview: bool) -> Batch:
@@ -213,9 +210,7 @@ async def _read_batch(session: AsyncSession, subs: Sequence[Subscription], at: d
     return Batch(
         holders=await credits.holders(session, customer_ids, at),
         pending=pending,
-        charges={
-            plan_id: [rating_charge(Charge.model_validate(c)) for c in plan.charges] for plan_id, plan in plans.items()
-        },
+        charges={plan_id: plan_charges(plan) for plan_id, plan in plans.items()},
         preview=preview,
     )
 
@@ -330,8 +325,10 @@ async def _invoice(  # noqa: PLR0917 (the invoice's parts)
     lines: Sequence[Line],
     batch: Batch,
     invoice_id: str | None = None,
+    priced_by: str | None = None,
 ) -> Draft:
-    """The invoice, complete: lines, monetary balance (taken unless previewing), tax and totals."""
+    """The invoice, complete: lines, monetary balance (taken unless previewing), tax and totals. `priced_by`: the
+    plan version that priced its usage, if any."""
     invoice_id = invoice_id or new_id("inv")
     owed = sum(line.amount_minor for line in lines)
     credits_applied = 0
@@ -343,7 +340,7 @@ async def _invoice(  # noqa: PLR0917 (the invoice's parts)
         "customer_id": customer.id,
         "subscription_id": subscription.id,
         "boundary": boundary,
-        "usage_plan_version_id": None,
+        "usage_plan_version_id": priced_by,
         "status": "draft",
         "currency": subscription.plan.currency,
         "period_start": period.start,

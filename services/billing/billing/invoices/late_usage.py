@@ -21,8 +21,7 @@ from billing.customers.repository import customers_by_id
 from billing.invoices import closing
 from billing.invoices.models import Invoice, InvoiceLine, LateUsageSettlement, PendingItem, RejectedLateUsage
 from billing.plans.models import PlanVersion
-from billing.plans.schemas import Charge
-from billing.plans.service import rating_charge
+from billing.plans.service import plan_charges
 from billing.rating import pricing
 from billing.subscriptions.models import Subscription
 from billing.usage.measuring import measure_each
@@ -153,8 +152,7 @@ def adjustments(plan: PlanVersion, invoice: Invoice, billed: Quantities, measure
     was invoiced (credits that covered units then still cover them), labelled."""
     span = f"{invoice.period_start.date().isoformat()} to {invoice.period_end.date().isoformat()}"
     lines = []
-    for stored in plan.charges:
-        charge = rating_charge(Charge.model_validate(stored))
+    for charge in plan_charges(plan):
         covered = billed.get((f"credits:{charge.meter}", None), ZERO)
         for meter, group in sorted(k for k in billed.keys() | measured.keys() if k[0] == charge.meter):
             before, after = billed.get((meter, group), ZERO), measured.get((meter, group), ZERO)

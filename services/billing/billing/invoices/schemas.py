@@ -1,7 +1,9 @@
 from datetime import datetime
 from typing import Literal
 
+from contracts.invoices import LineKind
 from pydantic import BaseModel, ConfigDict, Field
+from tally_runtime.pages import NextCursor
 
 from billing.api_types import ExactDecimal
 
@@ -11,7 +13,7 @@ Status = Literal["draft", "finalized", "paid", "void", "uncollectible"]
 class LineOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    kind: Literal["base_fee", "usage", "credits", "proration", "adjustment"]
+    kind: LineKind
     description: str
     meter: str | None
     group: str | None = Field(validation_alias="group_key")
@@ -45,7 +47,7 @@ class InvoiceOut(BaseModel):
 
 class InvoiceList(BaseModel):
     data: list[InvoiceOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
 
 class RejectedUsageOut(BaseModel):

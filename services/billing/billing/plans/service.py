@@ -44,6 +44,11 @@ def rating_charge(charge: Charge) -> pricing.Charge:
     )
 
 
+def plan_charges(plan: PlanVersion) -> list[pricing.Charge]:
+    """The version's stored charges, ready to rate."""
+    return [rating_charge(Charge.model_validate(stored)) for stored in plan.charges]
+
+
 async def check_terms(session: AsyncSession, terms: PlanVersionIn) -> None:
     """Raises InvalidPlan naming each charge or limit that refers to no meter or that cannot be priced."""
     metered = [charge.meter for charge in terms.charges]

@@ -6,8 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from billing.db import Base
 from billing.plans.models import PlanVersion
 
-LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid")
-
 
 class Subscription(Base):
     """A customer on one plan version. Periods run from `billing_anchor` (the trial's end, else the start) by the

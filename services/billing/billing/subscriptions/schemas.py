@@ -1,7 +1,9 @@
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated
 
+from contracts.subscriptions import Status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from tally_runtime.pages import NextCursor
 
 from billing.catalog.schemas import KEY_PATTERN
 
@@ -48,9 +50,6 @@ class PlanRef(BaseModel):
     version: int
 
 
-Status = Literal["trialing", "active", "past_due", "canceled", "unpaid"]
-
-
 class SubscriptionOut(BaseModel):
     id: str
     customer_id: str
@@ -70,4 +69,4 @@ class SubscriptionOut(BaseModel):
 
 class SubscriptionList(BaseModel):
     data: list[SubscriptionOut]
-    next_cursor: str | None
+    next_cursor: NextCursor

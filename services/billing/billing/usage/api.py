@@ -8,13 +8,9 @@ from billing.customers.repository import customer_by_ref
 from billing.db import SessionDep
 from billing.usage import service
 from billing.usage.schemas import UsageReport
+from billing.usage.window import as_utc
 
 router = APIRouter(prefix="/v1/customers", tags=["usage"])
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Times without a zone are read as UTC, as the API documents."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @router.get("/{customer_id}/usage")

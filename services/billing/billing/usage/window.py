@@ -33,6 +33,11 @@ def split_window(start: datetime, end: datetime) -> WindowSplit:
     return WindowSplit(days, whole, partial)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Times without a zone are read as UTC, as the API documents."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class UsageWindow:
     """One customer's usage over [start, end)."""
