@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import httpx
 
-from tally_stack.procs import free_port, log_tail, spawn_logged, stop_process
+from tally_stack.procs import free_port, ready_or_stopped, spawn_logged
 
 BUCKET = "tansu"
 REGION = "eu-west-2"
@@ -38,27 +38,30 @@ class S3:
 
 
 def start_s3(log_path: Path) -> S3:
+    """moto's S3 server on a free loopback port, with the broker's bucket made; stopped again if either fails."""
     port = free_port()
     moto = Path(sys.executable).with_name("moto_server")
     proc = spawn_logged([str(moto), "-H", "127.0.0.1", "-p", str(port)], log_path)
-    endpoint = f"http://127.0.0.1:{port}"
+    s3 = S3(proc, f"http://127.0.0.1:{port}")
+    ready_or_stopped(proc, log_path, lambda: _make_bucket(s3))
+    return s3
+
+
+def _make_bucket(s3: S3) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
         try:
-            httpx.get(endpoint, timeout=1)
+            httpx.get(s3.endpoint, timeout=1)
             break
         except httpx.TransportError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                stop_process(proc)
-                raise RuntimeError(f"moto's S3 server did not start:\n{log_tail(log_path)}") from None
+            if time.monotonic() > deadline or s3.proc.poll() is not None:
+                raise RuntimeError("moto's S3 server did not start") from None
             time.sleep(0.2)
-    s3 = S3(proc, endpoint)
     client = boto3.client(
         "s3",
-        endpoint_url=endpoint,
+        endpoint_url=s3.endpoint,
         region_name=REGION,
         aws_access_key_id="tally-test",
         aws_secret_access_key="tally-test",
     )
     client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    return s3

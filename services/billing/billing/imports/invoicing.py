@@ -20,11 +20,8 @@ from billing.imports.context import CustomerData, Progress, Run, Timeline
 from billing.imports.stripe_objects import Invoice as StripeInvoice
 from billing.invoices import service as invoices
 from billing.invoices.models import Invoice, InvoiceLine
-from billing.payment.collection import publish_payment
+from billing.payment.collection import publish_payment, set_subscription_status
 from billing.payment.models import Collection
-from billing.subscriptions import repository as subscriptions
-from billing.subscriptions.events import announce as announce_subscription
-from billing.subscriptions.events import terms_of
 
 FINALIZED, TRANSITION, PAYMENT = 2, 3, 4  # ranks on the timeline, after the customer (0) and subscriptions (1)
 EXTERNAL = "external"  # a collection status: Stripe collects this invoice, not Tally
@@ -56,29 +53,19 @@ async def import_invoice(  # noqa: PLR0917 (the invoice and the customer's conte
         await repository.map_object(session, "invoice", invoice.id, row.id, run.import_id)
         progress.count("invoices", "created")
         finalized = partial(invoices.announce, session, row, InvoiceFinalizedEvent, steps[0][1], status="finalized")
-        timeline.add(
-            steps[0][1],
-            FINALIZED,
-            finalized,
-        )
+        timeline.add(steps[0][1], FINALIZED, finalized)
         rest = steps[1:]
     for action, at in rest or ():
         timeline.add(at, TRANSITION, partial(invoices.transition, session, row.id, action, at))
-        if action == "pay" and row.subscription_id and ("subscription", invoice.subscription or "") in known:
-            timeline.add(at, TRANSITION, partial(_reactivate, session, row.subscription_id, at))
-        if action == "pay" and invoice.amount_paid_minor > 0:
+        if action != "pay":
+            continue
+        if row.subscription_id and ("subscription", invoice.subscription or "") in known:
+            # Imported before, overdue in Tally, paid in Stripe since: active again, as Tally's own collection makes
+            # it on a payment. (A subscription imported in this run has its status from Stripe.)
+            reactivate = partial(set_subscription_status, session, row, "active", at, only_from=("past_due", "unpaid"))
+            timeline.add(at, TRANSITION, reactivate)
+        if invoice.amount_paid_minor > 0:
             await _payment(session, invoice, row, data, run, known, progress, timeline, at)
-
-
-async def _reactivate(session: AsyncSession, subscription_id: str, at: datetime) -> None:
-    """A subscription imported before, overdue in Tally, whose invoice Stripe has been paid since: active again, as
-    Tally's own collection makes it on a payment. (A subscription imported in this run has its status from Stripe.)"""
-    subscription = await subscriptions.subscription_by_id(session, subscription_id, for_update=True)
-    if subscription is None or subscription.status not in ("past_due", "unpaid") or subscription.ended_at:
-        return
-    previous = terms_of(subscription.plan, subscription.status)
-    subscription.status, subscription.updated_at = "active", at
-    await announce_subscription(session, subscription, "status_changed", effective_at=at, previous=previous)
 
 
 async def _payment(  # noqa: PLR0917 (the payment and where it goes)
@@ -96,21 +83,17 @@ async def _payment(  # noqa: PLR0917 (the payment and where it goes)
     if ("payment", invoice.id) in known:
         return
     intent = invoice.payment_intent if invoice.payment_on_invoice else data.payment_intents.get(invoice.id)
-    amount, attempts = invoice.amount_paid_minor, invoice.attempts
-    timeline.add(
+    announce = partial(
+        publish_payment,
+        session,
+        PaymentSucceededEvent,
+        row,
         paid_at,
-        PAYMENT,
-        partial(
-            publish_payment,
-            session,
-            PaymentSucceededEvent,
-            row,
-            paid_at,
-            attempt=attempts,
-            payment_intent_id=intent,
-            amount_minor=amount,
-        ),
+        attempt=invoice.attempts,
+        payment_intent_id=intent,
+        amount_minor=invoice.amount_paid_minor,
     )
+    timeline.add(paid_at, PAYMENT, announce)
     await repository.map_object(session, "payment", invoice.id, row.id, run.import_id)
     progress.count("payments", "created")
 

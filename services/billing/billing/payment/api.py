@@ -45,12 +45,11 @@ def _stripe(request: Request) -> StripeApi:
 async def stripe_webhook(request: Request, session: SessionDep) -> dict[str, bool]:
     """Stripe's signed events: checked, kept once, handled by the worker."""
     settings: BillingSettings = request.app.state.billing_settings
-    if not settings.webhook_secrets():
+    secrets = settings.webhook_secrets()
+    if not secrets:
         raise Problem(503, "No BILLING_STRIPE_WEBHOOK_SECRETS configured: cannot check Stripe's signature.")
     try:
-        event = webhooks.verify(
-            await request.body(), request.headers.get("stripe-signature"), settings.webhook_secrets()
-        )
+        event = webhooks.verify(await request.body(), request.headers.get("stripe-signature"), secrets)
     except (webhooks.InvalidSignature, ValueError) as exc:
         raise Problem(400, str(exc), errors=[{"field": "header.stripe-signature", "reason": str(exc)}]) from None
     return {"received": True, "new": await webhooks.keep(session, event)}

@@ -6,7 +6,8 @@ the rest of the import never sees the SDK.
 The key lives in this reader's client for one run and is never stored or logged; Stripe's errors are turned into
 ImportFailed with a message fit for the import's status (the key masked out of it)."""
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import stripe
@@ -20,6 +21,7 @@ from stripe.params import (
 )
 
 T = TypeVar("T")
+P = TypeVar("P", CustomerListParams, SubscriptionListParams, InvoiceListParams, InvoiceLineItemListParams)
 Raw = dict[str, Any]
 PAGE = 100  # Stripe's largest page
 
@@ -42,48 +44,25 @@ class StripeReader:
         self._products: dict[str, str | None] = {}
         self._invoice_payments = True  # until the API says it has no such endpoint
 
-    async def customers(self) -> AsyncIterator[Raw]:
+    def customers(self) -> AsyncIterator[Raw]:
         """Every customer (Stripe's order: newest first); deleted customers are not listed by Stripe."""
         params: CustomerListParams = {"limit": PAGE}
-        while True:
-            page = await self._call(self._client.v1.customers.list_async(params))
-            for customer in page.data:
-                yield customer.to_dict()
-            if not page.has_more or not page.data:
-                return
-            params["starting_after"] = page.data[-1].id
+        return self._every(self._client.v1.customers.list_async, params)
 
     async def subscriptions_of(self, customer_id: str) -> list[Raw]:
         """Every subscription of the customer, canceled ones too."""
-        found: list[Raw] = []
         params: SubscriptionListParams = {"customer": customer_id, "status": "all", "limit": PAGE}
-        while True:
-            page = await self._call(self._client.v1.subscriptions.list_async(params))
-            found += [subscription.to_dict() for subscription in page.data]
-            if not page.has_more or not page.data:
-                return found
-            params["starting_after"] = page.data[-1].id
+        return [raw async for raw in self._every(self._client.v1.subscriptions.list_async, params)]
 
     async def invoices_of(self, customer_id: str) -> list[Raw]:
-        found: list[Raw] = []
         params: InvoiceListParams = {"customer": customer_id, "limit": PAGE}
-        while True:
-            page = await self._call(self._client.v1.invoices.list_async(params))
-            found += [invoice.to_dict() for invoice in page.data]
-            if not page.has_more or not page.data:
-                return found
-            params["starting_after"] = page.data[-1].id
+        return [raw async for raw in self._every(self._client.v1.invoices.list_async, params)]
 
     async def invoice_lines(self, invoice_id: str) -> list[Raw]:
         """Every line of the invoice (an invoice in a list shows its first lines only)."""
-        found: list[Raw] = []
         params: InvoiceLineItemListParams = {"limit": PAGE}
-        while True:
-            page = await self._call(self._client.v1.invoices.line_items.list_async(invoice_id, params))
-            found += [line.to_dict() for line in page.data]
-            if not page.has_more or not page.data:
-                return found
-            params["starting_after"] = str(page.data[-1].id)
+        list_page = partial(self._client.v1.invoices.line_items.list_async, invoice_id)
+        return [raw async for raw in self._every(list_page, params)]
 
     async def invoice_payments(self, invoice_id: str) -> list[Raw]:
         """The invoice's paid InvoicePayments (current API versions keep the payment intent there, not on the
@@ -118,6 +97,18 @@ class StripeReader:
     async def close(self) -> None:
         """Closes the connections; the client, and the key with it, go with this reader."""
         await self._http.close_async()  # type: ignore[no-untyped-call]
+
+    async def _every(
+        self, list_page: Callable[[P], Awaitable[stripe.ListObject[Any]]], params: P
+    ) -> AsyncIterator[Raw]:
+        """Every object of a list, page by page (`params` moves on past each page)."""
+        while True:
+            page = await self._call(list_page(params))
+            for found in page.data:
+                yield found.to_dict()
+            if not page.has_more or not page.data:
+                return
+            params["starting_after"] = str(page.data[-1].id)
 
     async def _call(self, request: Awaitable[T]) -> T:
         try:
