@@ -1,10 +1,7 @@
 """Stripe's webhooks through the real processes: localstripe signs, the gateway forwards the raw bytes and headers
 without asking for our key, billing checks the signature and keeps the event once."""
 
-import hashlib
-import hmac
 import json
-import time
 from uuid import uuid4
 
 import asyncpg
@@ -12,18 +9,11 @@ import httpx
 import pytest
 import stripe
 from tally_stack.dsn import libpq_url
-from tally_stack.stripe_local import WEBHOOK_PATH
+from tally_stack.stripe_local import WEBHOOK_PATH, signed_headers
 from tally_stack.system import System
 from tally_stack.testing import eventually
 
 pytestmark = pytest.mark.e2e
-
-
-def signed(payload: bytes, secret: str) -> dict[str, str]:
-    """Headers as Stripe sends them: `t=<unix time>,v1=<hex hmac-sha256 of "<t>.<payload>">`."""
-    stamp = int(time.time())
-    digest = hmac.new(secret.encode(), b"%d.%s" % (stamp, payload), hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": f"t={stamp},v1={digest}"}
 
 
 async def test_the_gateway_hands_billing_the_exact_bytes_without_a_key(system: System) -> None:
@@ -33,7 +23,7 @@ async def test_the_gateway_hands_billing_the_exact_bytes_without_a_key(system: S
         f'{{\n  "type": "customer.updated",  "id": "{event_id}", "object": "event",\n'
         f'  "data": {{"object": {{"id": "cus_e2e", "name": "Zo\u00eb \u2014 caf\u00e9"}}}}\n}}'
     ).encode()
-    headers = signed(payload, system.local_stripe.webhook_secret)
+    headers = signed_headers(payload, system.local_stripe.webhook_secret)
     url = system.url("gateway") + WEBHOOK_PATH
     async with httpx.AsyncClient(timeout=10) as http:
         first = await http.post(url, content=payload, headers=headers)

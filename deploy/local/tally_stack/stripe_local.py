@@ -11,6 +11,8 @@ What it does, from its source (1.15.10):
 - `DELETE /_config/data` forgets every object.
 """
 
+import hashlib
+import hmac
 import secrets
 import subprocess
 import sys
@@ -131,3 +133,11 @@ def start_stack_stripe(
 
 def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def signed_headers(payload: bytes, secret: str, at: int | None = None) -> dict[str, str]:
+    """Headers as Stripe sends a webhook: `t=<unix time>,v1=<hex hmac-sha256 of "<t>.<payload>">` (for tests that
+    deliver events localstripe does not send, or forge and replay them)."""
+    stamp = int(time.time()) if at is None else at
+    digest = hmac.new(secret.encode(), b"%d.%s" % (stamp, payload), hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": f"t={stamp},v1={digest}"}

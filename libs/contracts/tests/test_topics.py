@@ -73,7 +73,36 @@ def test_every_event_type_a_topic_lists_is_registered() -> None:
 
 
 def test_registered_types() -> None:
-    assert {USAGE_RECORDED, USAGE_BATCH_RECORDED, METER_CREATED} <= set(EVENT_TYPES)
+    billing = {
+        "tally.meter.created",
+        "tally.customer.created",
+        "tally.customer.updated",
+        "tally.subscription.created",
+        "tally.subscription.updated",
+        "tally.subscription.canceled",
+        "tally.usage.threshold_reached",
+        "tally.invoice.finalized",
+        "tally.invoice.paid",
+        "tally.invoice.voided",
+        "tally.invoice.marked_uncollectible",
+        "tally.payment.succeeded",
+        "tally.payment.failed",
+        "tally.payment.action_required",
+        "tally.payment.refunded",
+        "tally.payment.disputed",
+        "tally.credits.granted",
+        "tally.credits.consumed",
+        "tally.credits.balance_adjusted",
+    }
+    topics = {name: spec.topic for name, spec in EVENT_TYPES.items()}
+    assert topics == {
+        USAGE_RECORDED: USAGE_EVENTS,
+        USAGE_BATCH_RECORDED: USAGE_EVENTS,
+        **dict.fromkeys(billing, BILLING_EVENTS),
+        "tally.api_key.issued": API_KEYS,
+        "tally.api_key.revoked": API_KEYS,
+    }
+    assert METER_CREATED in billing
     assert event_type(USAGE_BATCH_RECORDED).topic == USAGE_EVENTS
     assert event_type(USAGE_RECORDED).topic == USAGE_EVENTS
     assert event_type(METER_CREATED).topic == BILLING_EVENTS

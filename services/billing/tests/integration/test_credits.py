@@ -3,7 +3,6 @@ change announced on billing.events.v1."""
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,11 +12,9 @@ import httpx
 import pytest
 from billing.config import BillingSettings
 from billing.credits import service
-from billing.db import SCHEMA
 from contracts import EVENT_TYPES, decode_event
 from contracts.topics import BILLING_EVENTS
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tally_runtime.db import create_engine, session_factory
 from tally_stack.testing import consume_all, eventually
 
 AT = datetime(2026, 10, 15, tzinfo=UTC)
@@ -29,14 +26,10 @@ def unique(name: str) -> str:
     return f"{name}_{uuid4().hex[:10]}"
 
 
-@pytest.fixture(scope="module")
-async def sessions(billing_settings: BillingSettings, billing_api: httpx.AsyncClient) -> AsyncIterator[Sessions]:
-    """Sessions as the invoice builder has them (the api fixture has migrated the schema)."""
-    engine = create_engine(billing_settings.database_url, SCHEMA, pool_size=4)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+@pytest.fixture
+def sessions(billing_sessions: Sessions) -> Sessions:
+    """Sessions as the invoice builder has them: the conftest's, on the schema the api fixture migrated."""
+    return billing_sessions
 
 
 async def customer(api: httpx.AsyncClient) -> dict[str, Any]:

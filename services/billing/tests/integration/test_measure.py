@@ -2,7 +2,7 @@
 usage counted here by hand from the events sent."""
 
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,13 +12,11 @@ from uuid import uuid4
 import httpx
 import pytest
 from billing.config import BillingSettings
-from billing.db import SCHEMA
 from billing.usage.service import UnknownMeter, UsageWindow, measure
 from contracts.envelope import encode_event
 from contracts.topics import USAGE_EVENTS
 from contracts.usage import usage_recorded
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tally_runtime.db import create_engine, session_factory
 from tally_stack.testing import eventually, produce
 
 pytestmark = pytest.mark.usefixtures("billing_worker")
@@ -34,13 +32,10 @@ class Sent:
     properties: dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-async def sessions(billing_settings: BillingSettings, billing_api: httpx.AsyncClient) -> AsyncIterator[Any]:
-    engine = create_engine(billing_settings.database_url, SCHEMA, 2)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+@pytest.fixture
+def sessions(billing_sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """The conftest's sessions on billing's schema."""
+    return billing_sessions
 
 
 def unique(name: str) -> str:

@@ -1,8 +1,6 @@
 """Collecting invoices through Stripe (the official SDK against localstripe), with dunning, and Stripe's signed
 webhooks: verified, kept once, handled by re-reading the payment from Stripe."""
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,7 +16,7 @@ from billing.payment import collection, webhooks
 from billing.payment.stripe_api import StripeApi
 from contracts.topics import BILLING_EVENTS
 from pydantic import SecretStr
-from tally_stack.stripe_local import LocalStripe
+from tally_stack.stripe_local import LocalStripe, signed_headers
 from tally_stack.testing import consume_all, eventually
 
 GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"  # localstripe declines charges on the second
@@ -145,12 +143,6 @@ async def test_stripe_unreachable_is_retried_later_and_charges_once(
     assert await state(kit, acme, invoice_id) == ("paid", "active", "paid", 1)
 
 
-def signed(payload: bytes, secret: str, at: int | None = None) -> dict[str, str]:
-    moment = int(time.time()) if at is None else at
-    digest = hmac.new(secret.encode(), f"{moment}.".encode() + payload, hashlib.sha256).hexdigest()
-    return {"Stripe-Signature": f"t={moment},v1={digest}", "Content-Type": "application/json"}
-
-
 async def test_webhooks_are_verified_kept_once_and_handled_from_stripes_state(
     kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
 ) -> None:
@@ -164,16 +156,18 @@ async def test_webhooks_are_verified_kept_once_and_handled_from_stripes_state(
     body = json.dumps(event).encode()
     secret = local_stripe.webhook_secret
 
-    answers = [await kit.api.post("/v1/webhooks/stripe", content=body, headers=signed(body, secret)) for _ in range(3)]
+    answers = [
+        await kit.api.post("/v1/webhooks/stripe", content=body, headers=signed_headers(body, secret)) for _ in range(3)
+    ]
 
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [a.json()["new"] for a in answers] == [True, False, False]
-    forged = await kit.api.post("/v1/webhooks/stripe", content=body, headers=signed(body, "whsec_forged"))
+    forged = await kit.api.post("/v1/webhooks/stripe", content=body, headers=signed_headers(body, "whsec_forged"))
     stale = await kit.api.post(
-        "/v1/webhooks/stripe", content=body, headers=signed(body, secret, int(time.time()) - 301)
+        "/v1/webhooks/stripe", content=body, headers=signed_headers(body, secret, int(time.time()) - 301)
     )
     changed = body.replace(b"5880", b"1")
-    replayed = await kit.api.post("/v1/webhooks/stripe", content=changed, headers=signed(body, secret))
+    replayed = await kit.api.post("/v1/webhooks/stripe", content=changed, headers=signed_headers(body, secret))
     missing = await kit.api.post("/v1/webhooks/stripe", content=body)
     assert [r.status_code for r in (forged, stale, replayed, missing)] == [400, 400, 400, 400]
     assert forged.json()["errors"][0]["field"] == "header.stripe-signature"
@@ -182,7 +176,9 @@ async def test_webhooks_are_verified_kept_once_and_handled_from_stripes_state(
     assert await state(kit, acme, invoice_id) == ("paid", "active", "paid", 1)
     unknown = {"id": f"evt_other_{intent_id}", "type": "customer.updated", "data": {"object": {"id": "cus_x"}}}
     raw = json.dumps(unknown).encode()
-    assert (await kit.api.post("/v1/webhooks/stripe", content=raw, headers=signed(raw, secret))).status_code == 200
+    assert (
+        await kit.api.post("/v1/webhooks/stripe", content=raw, headers=signed_headers(raw, secret))
+    ).status_code == 200
     assert await webhooks.handle_inbox(kit.sessions, api, policy, now) >= 1
 
 
@@ -199,7 +195,7 @@ async def test_refunds_and_disputes_from_recorded_stripe_payloads_are_announced(
         body = (RECORDED / f"{name}.json").read_text().replace("{payment_intent}", intent_id)
         body = body.replace('"evt_3Q', f'"evt_{intent_id}_').encode()  # an event id of this test's own
         response = await kit.api.post(
-            "/v1/webhooks/stripe", content=body, headers=signed(body, local_stripe.webhook_secret)
+            "/v1/webhooks/stripe", content=body, headers=signed_headers(body, local_stripe.webhook_secret)
         )
         assert response.status_code == 200, response.text
     await webhooks.handle_inbox(kit.sessions, api, policy, now)
@@ -251,7 +247,7 @@ async def test_invoices_stripe_collects_follow_its_webhooks_whatever_their_order
         stripe_invoice_event(f"evt_late_{run}", "invoice.payment_failed", invoice["id"], 1),  # out of order
     ]
     for body in deliveries:
-        headers = signed(body, local_stripe.webhook_secret)
+        headers = signed_headers(body, local_stripe.webhook_secret)
         assert (await kit.api.post("/v1/webhooks/stripe", content=body, headers=headers)).status_code == 200
         await webhooks.handle_inbox(kit.sessions, api, policy, now)
         if body is deliveries[0]:
@@ -309,7 +305,7 @@ async def test_an_imported_subscription_follows_stripe_until_tally_takes_over(
 
     async def deliver(event_id: str, kind: str) -> None:
         body = json.dumps({"id": event_id, "type": kind, "data": {"object": {"id": stripe_id}}}).encode()
-        headers = signed(body, local_stripe.webhook_secret)
+        headers = signed_headers(body, local_stripe.webhook_secret)
         assert (await kit.api.post("/v1/webhooks/stripe", content=body, headers=headers)).status_code == 200
         await webhooks.handle_inbox(kit.sessions, api, policy, now)
 

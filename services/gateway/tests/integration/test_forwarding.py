@@ -6,21 +6,13 @@ import httpx
 import pytest
 from gateway.app import create_app
 from gateway.config import GatewaySettings
-from tally_stack.procs import free_port
 from tally_stack.testing import Infra, serving
 
 
 @pytest.fixture
-async def gateway(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
-    nowhere = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        database_url=infra.database_urls["gateway"],
-        kafka_bootstrap_servers=infra.kafka_bootstrap,
-        bootstrap_api_key=infra.api_key,
-        billing_url=nowhere,
-        ingest_url=nowhere,
-    )
-    async with serving(create_app(settings), "http://gateway") as client:
+async def gateway(gateway_settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
+    """A gateway of this test's own, on the conftest's settings (upstreams that do not answer)."""
+    async with serving(create_app(gateway_settings), "http://gateway") as client:
         yield client
 
 
