@@ -36,6 +36,7 @@ LOG_FILE = "localstripe.log"
 API_KEY_VAR = "BILLING_STRIPE_API_KEY"
 API_BASE_VAR = "BILLING_STRIPE_API_BASE"
 WEBHOOK_SECRETS_VAR = "BILLING_STRIPE_WEBHOOK_SECRETS"
+COLLECTION_VAR = "BILLING_STRIPE_COLLECTION"
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,13 @@ def register_webhook(
 
 
 def billing_env(stripe: LocalStripe) -> dict[str, str]:
-    """The variables that point billing at `stripe` (one webhook secret: the list holds just it)."""
+    """The variables that point billing at `stripe` (one webhook secret: the list holds just it). Invoices are
+    collected by PaymentIntent: localstripe cannot finalize an invoice it did not make for a subscription."""
     return {
         API_KEY_VAR: stripe.api_key,
         API_BASE_VAR: stripe.api_base,
         WEBHOOK_SECRETS_VAR: stripe.webhook_secret,
+        COLLECTION_VAR: "payment_intent",
     }
 
 

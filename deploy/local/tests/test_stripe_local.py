@@ -11,6 +11,7 @@ from tally_stack.procs import free_port, port_is_free, stop_process
 from tally_stack.stripe_local import (
     API_BASE_VAR,
     API_KEY_VAR,
+    COLLECTION_VAR,
     TEST_API_KEY,
     WEBHOOK_PATH,
     WEBHOOK_SECRETS_VAR,
@@ -124,10 +125,11 @@ def test_a_taken_port_moves_make_runs_localstripe_elsewhere(tmp_path: Path, loca
     assert proc.returncode is not None
 
 
-def test_billing_env_names_the_three_settings() -> None:
+def test_billing_env_points_billing_at_localstripe_collecting_by_payment_intent() -> None:
     local = LocalStripe("http://127.0.0.1:8420", TEST_API_KEY, "whsec_abc")
     assert billing_env(local) == {
         API_KEY_VAR: TEST_API_KEY,
         API_BASE_VAR: "http://127.0.0.1:8420",
         WEBHOOK_SECRETS_VAR: "whsec_abc",
+        COLLECTION_VAR: "payment_intent",
     }

@@ -22,6 +22,11 @@ class BillingSettings(DatabaseSettings):
     stripe_api_key: SecretStr | None = Field(None, description="Without it, invoices are not collected")
     stripe_api_base: str = Field("", description="Empty for the real Stripe; a localstripe URL in tests and demos")
     stripe_webhook_secrets: SecretStr = Field(SecretStr(""), description="Comma-separated whsec_... (rotation)")
+    stripe_collection: Literal["invoice", "payment_intent"] = Field(
+        "invoice",
+        description="invoice: each invoice is sent to Stripe as invoice items + an invoice, and Stripe's invoice is "
+        "paid; payment_intent: a bare PaymentIntent per attempt (no Stripe invoice; what localstripe can do)",
+    )
     payment_run_every_s: float = Field(30.0, gt=0, description="How often the worker collects and reads webhooks")
     dunning_retry_days: str = Field("3,5,7", description="Retries of a failed payment, days after the first failure")
     dunning_grace_days: int = Field(14, ge=1)
@@ -34,7 +39,7 @@ class BillingSettings(DatabaseSettings):
 
     def dunning_policy(self) -> Policy:
         days = tuple(int(day) for day in self.dunning_retry_days.split(",") if day.strip())
-        return Policy(days, self.dunning_grace_days, self.dunning_final_status)
+        return Policy(days, self.dunning_grace_days, self.dunning_final_status, self.stripe_collection)
 
 
 @lru_cache

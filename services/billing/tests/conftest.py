@@ -29,6 +29,7 @@ def billing_settings(infra: Infra, local_stripe: LocalStripe) -> BillingSettings
         stripe_api_key=SecretStr(local_stripe.api_key),
         stripe_api_base=local_stripe.api_base,
         stripe_webhook_secrets=SecretStr(f"whsec_old_rotated_out,{local_stripe.webhook_secret}"),
+        stripe_collection="payment_intent",  # what localstripe can do; the invoice path: test_stripe_invoices.py
     )
 
 

@@ -1,7 +1,8 @@
 """Collecting finalized invoices through Stripe, with dunning.
 
-Each attempt is one PaymentIntent whose idempotency key names the invoice and the attempt: an attempt that could not
-reach Stripe is sent again with the same key, so a charge that did go through is never made twice. A declined
+Each attempt (a Stripe invoice paid, or a PaymentIntent: see charging.py) has an idempotency key that names the
+invoice and the attempt: an attempt that could not reach Stripe is sent again with the same key, so a charge that did
+go through is never made twice. A declined
 payment makes the subscription past_due and is retried on the policy's days; success makes it active again; when
 the grace period ends unpaid, the invoice is uncollectible and the subscription canceled (or unpaid)."""
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing.invoices import service as invoices
 from billing.invoices.models import Invoice
 from billing.outgoing import publish
+from billing.payment import charging
 from billing.payment.dunning import Policy
 from billing.payment.models import Collection, StripeCustomer
 from billing.payment.stripe_api import PaymentDeclined, StripeApi, StripeUnavailable
@@ -77,14 +79,7 @@ async def _attempt(
         return
     attempt = collection.attempts + 1
     try:
-        charge = await api.charge(
-            payer.stripe_customer_id,
-            payer.payment_method_id,
-            invoice.total_minor,
-            invoice.currency,
-            invoice.id,
-            attempt,
-        )
+        charge = await charging.charge(api, policy, payer, invoice, collection, attempt)
     except StripeUnavailable as exc:  # the same attempt (same idempotency key) again later
         collection.last_error, collection.next_attempt_at = str(exc), now + UNREACHABLE_RETRY
         return
@@ -92,7 +87,8 @@ async def _attempt(
         collection.attempts = attempt
         await failed(session, policy, collection, invoice, str(exc), now)
         return
-    collection.attempts, collection.payment_intent_id = attempt, charge.payment_intent_id
+    collection.attempts = attempt
+    collection.payment_intent_id = charge.payment_intent_id or collection.payment_intent_id
     if charge.status == "succeeded":
         await succeeded(session, collection, invoice, now)
     else:  # processing, or the customer must act: the webhook tells how it ends

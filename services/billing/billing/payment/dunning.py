@@ -1,4 +1,5 @@
-"""Pure: when a failed payment is tried again, and when the subscription's grace runs out."""
+"""Pure: how invoices are collected: through a Stripe invoice or a bare PaymentIntent, when a failed payment is
+tried again, and when the subscription's grace runs out."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ class Policy:
     retry_after_days: tuple[int, ...] = (3, 5, 7)  # after the first failure
     grace_days: int = 14
     final_status: Literal["canceled", "unpaid"] = "canceled"
+    collect_by: Literal["invoice", "payment_intent"] = "invoice"
 
     def __post_init__(self) -> None:
         if (

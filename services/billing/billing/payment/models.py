@@ -19,8 +19,10 @@ class StripeCustomer(Base):
 
 
 class Collection(Base):
-    """Collecting one finalized invoice: each attempt is one PaymentIntent (one idempotency key per attempt).
-    `status`: due (an attempt is due at next_attempt_at), paid, failed (retries over), uncollectible."""
+    """Collecting one finalized invoice: each attempt pays its Stripe invoice (`stripe_invoice_id`, made once) or
+    is one PaymentIntent (one idempotency key per attempt). `status`: due (an attempt is due at next_attempt_at),
+    pending (Stripe's answer comes by webhook), paid, failed (retries over), uncollectible, closed, external (Stripe
+    collects it itself)."""
 
     __tablename__ = "payment_collections"
     __table_args__ = (
@@ -34,6 +36,7 @@ class Collection(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

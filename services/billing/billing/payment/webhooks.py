@@ -132,8 +132,10 @@ async def _stripe_subscription(session: AsyncSession, api: StripeApi, stripe_id:
 
 
 async def _stripe_invoice(session: AsyncSession, kind: str, thing: dict[str, Any], now: datetime) -> str:
-    """An invoice Stripe collects (one imported while still open in Stripe, or naming ours in its metadata). Paid is
-    final, so a failure reported after it (out of order) changes nothing."""
+    """An invoice Stripe collects (one imported while still open in Stripe), or the Stripe invoice of ours that
+    Tally pays (its metadata names ours): a payment that completes later (after 3-D Secure, a bank transfer) is
+    paid here; its failures were seen by the attempt itself. Paid is final, so a failure reported after it (out of
+    order) changes nothing."""
     invoice_id = (thing.get("metadata") or {}).get("tally_invoice_id")
     if not invoice_id:
         found = await imported.mapped(session, [("invoice", str(thing.get("id")))])
@@ -147,6 +149,8 @@ async def _stripe_invoice(session: AsyncSession, kind: str, thing: dict[str, Any
     if collection is None:
         collection = Collection(invoice_id=invoice.id, status="external", attempts=0)
         session.add(collection)
+    elif collection.status != "external" and kind != "invoice.paid":
+        return "Tally's own attempt: handled when it was made"
     collection.attempts = max(collection.attempts, int(thing.get("attempt_count") or 1))
     collection.payment_intent_id = thing.get("payment_intent") or collection.payment_intent_id
     if kind == "invoice.paid":
