@@ -16,7 +16,7 @@ INVOICE_ID_PATTERN = r"^inv_[0-9A-Za-z]+$"
 
 # Widening these aliases is backward compatible; removing a value is not.
 InvoiceStatus = Literal["finalized", "paid", "void", "uncollectible"]
-LineKind = Literal["base_fee", "usage", "credits", "proration", "adjustment"]
+LineKind = Literal["base_fee", "usage", "credits", "proration", "adjustment", "credit_pack"]
 
 
 class InvoiceLine(BaseModel):

@@ -34,8 +34,12 @@ async def grant_credits(customer_ref: str, data: GrantIn, session: SessionDep) -
     except UnknownCustomer:
         raise unknown_customer(customer_ref) from None
     except service.InvalidGrant as exc:
-        raise Problem(422, "The grant is invalid; see errors.", errors=exc.errors) from None
+        raise invalid_grant(exc) from None
     return service.grant_out(grant, grant.created_at)
+
+
+def invalid_grant(exc: service.InvalidGrant) -> Problem:
+    return Problem(422, "The grant is invalid; see errors.", errors=exc.errors)
 
 
 @router.post("/{customer_ref}/balance-adjustments", status_code=201)

@@ -1,7 +1,9 @@
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.db import Base
@@ -84,4 +86,19 @@ class BalanceTransaction(Base):
     currency: Mapped[str] = mapped_column(String(3))
     invoice_id: Mapped[str | None] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CreditPurchase(Base):
+    """A credit pack bought with a one-off invoice: its grant is made when the invoice is paid, once.
+    `status`: awaiting_payment, paid, declined."""
+
+    __tablename__ = "credit_purchases"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)  # the grant to make: GrantIn without purchased_at
+    status: Mapped[str] = mapped_column(String(20))
+    grant_id: Mapped[str | None] = mapped_column(ForeignKey("credit_grants.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

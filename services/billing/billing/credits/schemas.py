@@ -19,7 +19,9 @@ MAX_ADJUSTMENT_MINOR = 10**12
 Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
-class GrantIn(BaseModel):
+class PurchaseIn(BaseModel):
+    """A credit pack bought outright (paid by card before its units are granted)."""
+
     model_config = ConfigDict(extra="forbid")
 
     credit_type: str = Field(pattern=KEY_PATTERN, description="What the units are for, e.g. `sms_campaigns`")
@@ -28,9 +30,25 @@ class GrantIn(BaseModel):
     unit_cost_minor: Annotated[
         ExactDecimal, Field(ge=0, le=MAX_UNIT_COST_MINOR, description='Price of one unit in minor units, e.g. `"2.5"`')
     ]
-    purchased_at: Moment | None = Field(None, description="When the units become usable; default now")
     expires_at: Moment | None = Field(None, description="Units are usable until (excluding) this; default never")
     description: str | None = Field(None, min_length=1, max_length=500)
+
+
+class GrantIn(PurchaseIn):
+    """Units granted without a payment through Tally (paid elsewhere, or given)."""
+
+    purchased_at: Moment | None = Field(None, description="When the units become usable; default now")
+
+
+class PurchaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    customer_id: str
+    invoice_id: str = Field(description="The pack's one-off invoice, paid by card")
+    status: str = Field(description="`awaiting_payment` (Stripe did not answer yet), `paid` or `declined`")
+    grant_id: str | None = Field(description="The units granted, once paid")
+    created_at: datetime
 
 
 class GrantOut(BaseModel):

@@ -56,7 +56,7 @@ def _decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _cost(quantity: Decimal, unit_cost_minor: Decimal) -> int:
+def cost(quantity: Decimal, unit_cost_minor: Decimal) -> int:
     with exact():
         return round_minor(quantity * unit_cost_minor)
 
@@ -76,11 +76,8 @@ def _of_grant(grant: CreditGrant) -> dict[str, Any]:
 # Grants
 
 
-async def create_grant(session: AsyncSession, customer_ref: str, data: GrantIn) -> CreditGrant:
-    """Raises UnknownCustomer, or InvalidGrant (unknown meter, expiry not after purchase) before writing anything."""
-    now = datetime.now(UTC)
-    customer = await get_customer(session, customer_ref)
-    purchased_at = data.purchased_at or now
+async def check_grant(session: AsyncSession, data: GrantIn, purchased_at: datetime) -> None:
+    """Raises InvalidGrant naming every bad field: an unknown meter, an expiry not after the purchase."""
     errors: list[dict[str, Any]] = []
     if not await catalog_repository.meter_keys(session, [data.meter]):
         errors.append({"field": "body.meter", "reason": f"no meter has the key {data.meter!r}"})
@@ -89,6 +86,14 @@ async def create_grant(session: AsyncSession, customer_ref: str, data: GrantIn) 
         errors.append({"field": "body.expires_at", "reason": f"must be after {since}"})
     if errors:
         raise InvalidGrant(errors)
+
+
+async def create_grant(session: AsyncSession, customer_ref: str, data: GrantIn) -> CreditGrant:
+    """Raises UnknownCustomer, or InvalidGrant (unknown meter, expiry not after purchase) before writing anything."""
+    now = datetime.now(UTC)
+    customer = await get_customer(session, customer_ref)
+    purchased_at = data.purchased_at or now
+    await check_grant(session, data, purchased_at)
     grant = CreditGrant(
         id=new_id("crg"),
         customer_id=customer.id,
@@ -97,7 +102,7 @@ async def create_grant(session: AsyncSession, customer_ref: str, data: GrantIn) 
         quantity=data.quantity,
         remaining=data.quantity,
         unit_cost_minor=data.unit_cost_minor,
-        amount_minor=_cost(data.quantity, data.unit_cost_minor),
+        amount_minor=cost(data.quantity, data.unit_cost_minor),
         currency=customer.currency,
         purchased_at=purchased_at,
         expires_at=data.expires_at,
@@ -172,7 +177,7 @@ async def _consume(
         credit_type=grant.credit_type,
         meter=grant.meter,
         quantity=quantity,
-        amount_minor=_cost(quantity, grant.unit_cost_minor),
+        amount_minor=cost(quantity, grant.unit_cost_minor),
         invoice_id=invoice_id,
         consumed_at=at,
     )

@@ -18,7 +18,7 @@ Group = str | None
 
 @dataclass(frozen=True)
 class Line:
-    kind: str  # base_fee, usage, credits, proration, adjustment
+    kind: str  # base_fee, usage, credits, proration, adjustment, credit_pack
     description: str
     amount_minor: int
     period: Period

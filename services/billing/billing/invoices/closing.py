@@ -20,6 +20,7 @@ from billing.credits import service as credits
 from billing.customers.models import Customer
 from billing.customers.repository import customers_by_id
 from billing.invoices import builder
+from billing.invoices import service as invoices
 from billing.invoices.builder import Line
 from billing.invoices.models import Invoice, InvoiceLine, PendingItem
 from billing.plans.models import PlanVersion
@@ -316,10 +317,19 @@ def _pending_line(item: PendingItem) -> Line:
     return Line(item.kind, item.description, item.amount_minor, Period(item.period_start, item.period_end))
 
 
+async def invoice_one_off(session: AsyncSession, customer: Customer, lines: Sequence[Line], now: datetime) -> Invoice:
+    """A purchase outside any subscription (a credit pack), finalized at once so it can be paid now. The customer's
+    monetary balance pays for it first, as for any invoice."""
+    batch = Batch(await credits.holders(session, [customer.id], now), {}, {}, preview=False)
+    draft = await _invoice(session, customer, None, None, Period(now, now + TICK), lines, batch)
+    await _store(session, [draft])
+    return await invoices.finalize(session, await invoices.get_invoice(session, draft.invoice["id"]), now)
+
+
 async def _invoice(  # noqa: PLR0917 (the invoice's parts)
     session: AsyncSession,
     customer: Customer,
-    subscription: Subscription,
+    subscription: Subscription | None,
     boundary: datetime | None,
     period: Period,
     lines: Sequence[Line],
@@ -338,11 +348,11 @@ async def _invoice(  # noqa: PLR0917 (the invoice's parts)
     invoice = {
         "id": invoice_id,
         "customer_id": customer.id,
-        "subscription_id": subscription.id,
+        "subscription_id": subscription and subscription.id,
         "boundary": boundary,
         "usage_plan_version_id": priced_by,
         "status": "draft",
-        "currency": subscription.plan.currency,
+        "currency": subscription.plan.currency if subscription else customer.currency,
         "period_start": period.start,
         "period_end": period.end,
         "tax_rate": customer.tax_rate,
@@ -366,7 +376,8 @@ async def _invoice(  # noqa: PLR0917 (the invoice's parts)
         }
         for position, line in enumerate(lines, start=1)
     ]
-    return Draft(invoice, rows, () if batch.preview else batch.pending.get(subscription.id, ()))
+    pending = () if batch.preview or subscription is None else batch.pending.get(subscription.id, ())
+    return Draft(invoice, rows, pending)
 
 
 async def _store(session: AsyncSession, drafts: Sequence[Draft]) -> None:

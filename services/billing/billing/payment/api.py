@@ -2,9 +2,15 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tally_runtime.problems import Problem
 
 from billing.config import BillingSettings
+from billing.credits import purchases
+from billing.credits.api import invalid_grant
+from billing.credits.models import CreditPurchase
+from billing.credits.schemas import PurchaseIn, PurchaseOut
+from billing.credits.service import InvalidGrant
 from billing.customers.api import unknown_customer
 from billing.customers.service import UnknownCustomer, get_customer
 from billing.db import SessionDep
@@ -82,6 +88,37 @@ async def set_payment_method(
     return PaymentMethodOut(
         customer_id=customer.id, stripe_customer_id=payer.stripe_customer_id, payment_method=data.payment_method
     )
+
+
+@router.post("/v1/customers/{customer_ref}/credit-purchases", status_code=201, tags=["credits"])
+async def buy_credits(customer_ref: str, data: PurchaseIn, request: Request) -> PurchaseOut:
+    """A credit pack: a one-off invoice, finalized and charged to the customer's card while the caller waits; the
+    units are granted once it is paid. When Stripe does not answer, the worker charges it later (the purchase stays
+    `awaiting_payment`); a declined card voids the invoice (`declined`), and nothing is granted."""
+    api, settings = _stripe(request), request.app.state.billing_settings
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    now = datetime.now(UTC)
+    async with (
+        sessions() as session,
+        session.begin(),
+    ):  # committed before Stripe is called: a charge always has a record
+        try:
+            customer = await get_customer(session, customer_ref)
+        except UnknownCustomer:
+            raise unknown_customer(customer_ref) from None
+        payer = await session.get(StripeCustomer, customer.id)
+        if payer is None or payer.payment_method_id is None:
+            reason = f"has no payment method: POST /v1/customers/{customer_ref}/payment-method first"
+            raise Problem(422, "The customer cannot pay yet.", errors=[{"field": "path.customer", "reason": reason}])
+        try:
+            purchase = await purchases.begin(session, customer, data, now)
+        except InvalidGrant as exc:
+            raise invalid_grant(exc) from None
+        session.add(Collection(invoice_id=purchase.invoice_id, status="due", attempts=0, next_attempt_at=now))
+    async with sessions() as session, session.begin():
+        await collection.attempt_now(session, api, settings.dunning_policy(), purchase.invoice_id, now)
+    async with sessions() as session:
+        return PurchaseOut.model_validate(await session.get(CreditPurchase, purchase.id))
 
 
 @router.get("/v1/invoices/{invoice_id}/payment")

@@ -3,7 +3,7 @@
 By invoice: Stripe gets the invoice (its items, then finalized by us, never by Stripe's automation) and each attempt
 pays it. Each step has an idempotency key made from our ids, and the Stripe invoice names ours in its metadata, so an
 attempt interrupted anywhere (even for longer than an idempotency key lives) finds what it made instead of making it
-again. By PaymentIntent: each attempt is one PaymentIntent for the total."""
+again. By PaymentIntent: each attempt is one PaymentIntent for the total; one-off purchases are always paid so."""
 
 from billing.invoices.models import Invoice
 from billing.payment.dunning import Policy
@@ -17,7 +17,7 @@ async def charge(  # noqa: PLR0917 (the attempt and its parts)
 ) -> Charge:
     method = payer.payment_method_id
     assert method is not None, "an attempt needs a payment method"
-    if policy.collect_by == "payment_intent":
+    if policy.collect_by == "payment_intent" or invoice.subscription_id is None:  # a one-off purchase
         return await api.charge(
             payer.stripe_customer_id, method, invoice.total_minor, invoice.currency, invoice.id, attempt
         )

@@ -14,6 +14,7 @@ from contracts.payments import Payment, PaymentFailedEvent, PaymentSucceededEven
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.credits import purchases
 from billing.invoices import service as invoices
 from billing.invoices.models import Invoice
 from billing.outgoing import publish
@@ -66,6 +67,14 @@ async def attempt_due(session: AsyncSession, api: StripeApi, policy: Policy, now
     return len(due)
 
 
+async def attempt_now(session: AsyncSession, api: StripeApi, policy: Policy, invoice_id: str, now: datetime) -> None:
+    """The invoice's due attempt, now (a purchase paid while its buyer waits); nothing if another process has it."""
+    query = select(Collection).where(Collection.invoice_id == invoice_id, Collection.status == "due")
+    found = (await session.execute(query.with_for_update(skip_locked=True))).scalar_one_or_none()
+    if found is not None:
+        await _attempt(session, api, policy, found, now)
+
+
 async def _attempt(
     session: AsyncSession, api: StripeApi, policy: Policy, collection: Collection, now: datetime
 ) -> None:
@@ -102,6 +111,7 @@ async def succeeded(session: AsyncSession, collection: Collection, invoice: Invo
     collection.status, collection.next_attempt_at, collection.last_error = "paid", None, None
     if invoice.status in ("finalized", "uncollectible"):
         await invoices.transition(session, invoice.id, "pay", now)
+    await purchases.paid(session, invoice.id)
     await set_subscription_status(session, invoice, "active", now, only_from=("past_due", "unpaid"))
     await announce_payment(session, PaymentSucceededEvent, collection, invoice, now)
 
@@ -109,11 +119,17 @@ async def succeeded(session: AsyncSession, collection: Collection, invoice: Invo
 async def failed(  # noqa: PLR0917 (the failure and its context)
     session: AsyncSession, policy: Policy, collection: Collection, invoice: Invoice, reason: str, now: datetime
 ) -> None:
-    """`collection.attempts` counts this attempt already."""
+    """`collection.attempts` counts this attempt already. A one-off purchase is not dunned: declined, its invoice is
+    void and the customer buys again."""
     collection.first_failed_at = collection.first_failed_at or now
     collection.last_error = reason
-    collection.next_attempt_at = policy.next_attempt(collection.first_failed_at, collection.attempts)
-    collection.status = "due" if collection.next_attempt_at else "failed"
+    if invoice.subscription_id is None:
+        collection.status, collection.next_attempt_at = "closed", None
+        await invoices.transition(session, invoice.id, "void", now)
+        await purchases.declined(session, invoice.id)
+    else:
+        collection.next_attempt_at = policy.next_attempt(collection.first_failed_at, collection.attempts)
+        collection.status = "due" if collection.next_attempt_at else "failed"
     await set_subscription_status(session, invoice, "past_due", now, only_from=("active",))
     await announce_payment(session, PaymentFailedEvent, collection, invoice, now, reason)
 
