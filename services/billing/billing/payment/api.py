@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tally_runtime.bodies import BodyTooLarge, read_capped
 from tally_runtime.problems import Problem
 
 from billing.config import BillingSettings
@@ -55,7 +56,11 @@ async def stripe_webhook(request: Request, session: SessionDep) -> dict[str, boo
     if not secrets:
         raise Problem(503, "No BILLING_STRIPE_WEBHOOK_SECRETS configured: cannot check Stripe's signature.")
     try:
-        event = webhooks.verify(await request.body(), request.headers.get("stripe-signature"), secrets)
+        body = await read_capped(request, webhooks.MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise Problem(413, f"A Stripe event is never larger than {webhooks.MAX_BODY_BYTES} bytes.") from None
+    try:
+        event = webhooks.verify(body, request.headers.get("stripe-signature"), secrets)
     except (webhooks.InvalidSignature, ValueError) as exc:
         raise Problem(400, str(exc), errors=[{"field": "header.stripe-signature", "reason": str(exc)}]) from None
     return {"received": True, "new": await webhooks.keep(session, event)}

@@ -30,6 +30,7 @@ from billing.subscriptions import repository as subscription_repository
 from billing.subscriptions.events import announce, terms_of
 
 TOLERANCE_S = 300
+MAX_BODY_BYTES = 512 * 1024  # Stripe's largest events are a few tens of KiB
 INVOICE_EVENTS = ("invoice.paid", "invoice.payment_failed", "invoice.payment_action_required")
 BATCH = 50
 

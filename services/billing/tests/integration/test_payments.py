@@ -13,6 +13,7 @@ from billing.config import BillingSettings
 from billing.imports.models import ImportedObject, StripeImport
 from billing.invoices import closing
 from billing.payment import collection, webhooks
+from billing.payment.models import StripeEvent
 from billing.payment.stripe_api import StripeApi
 from contracts.topics import BILLING_EVENTS
 from pydantic import SecretStr
@@ -319,3 +320,16 @@ async def test_an_imported_subscription_follows_stripe_until_tally_takes_over(
         assert (after["status"], after["ended_at"]) == ("active", None)
     else:
         assert (after["status"], after["ended_at"] is not None) == ("canceled", True)
+
+
+async def test_a_webhook_body_larger_than_any_stripe_event_is_refused_unread(
+    kit: Any, local_stripe: LocalStripe
+) -> None:
+    body = json.dumps({"id": "evt_huge", "type": "customer.updated", "padding": "x" * webhooks.MAX_BODY_BYTES}).encode()
+    refused = await kit.api.post(
+        "/v1/webhooks/stripe", content=body, headers=signed_headers(body, local_stripe.webhook_secret)
+    )
+    assert refused.status_code == 413
+    assert refused.headers["content-type"] == "application/problem+json"
+    async with kit.sessions() as session:
+        assert await session.get(StripeEvent, "evt_huge") is None

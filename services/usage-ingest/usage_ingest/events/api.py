@@ -3,12 +3,13 @@ from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, Request
+from tally_runtime.bodies import BodyTooLarge
 from tally_runtime.problems import Problem
 
 from usage_ingest.config import IngestSettings
 from usage_ingest.events import publisher
 from usage_ingest.events.admission import Admission, Overloaded
-from usage_ingest.events.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, read_body
+from usage_ingest.events.body import BadEncoding, UnsupportedEncoding, read_body
 from usage_ingest.events.parsing import (
     CLOUDEVENT,
     CLOUDEVENT_BATCH,

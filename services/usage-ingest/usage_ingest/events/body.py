@@ -3,10 +3,7 @@
 import zlib
 
 from fastapi import Request
-
-
-class BodyTooLarge(Exception):
-    pass
+from tally_runtime.bodies import BodyTooLarge, read_capped
 
 
 class BadEncoding(Exception):
@@ -19,17 +16,7 @@ class UnsupportedEncoding(Exception):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, decompressed when `Content-Encoding: gzip`; BodyTooLarge past `limit` bytes either way."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_capped(request, limit)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         return gunzip(body, limit)

@@ -1,7 +1,8 @@
 import gzip
 
 import pytest
-from usage_ingest.events.body import BadEncoding, BodyTooLarge, gunzip
+from tally_runtime.bodies import BodyTooLarge
+from usage_ingest.events.body import BadEncoding, gunzip
 
 
 def test_gunzip_within_the_limit() -> None:
