@@ -21,7 +21,7 @@ PID_FILE = "stack.pid"
 ENV_FILE = "stack.env"
 PENDING_ENV_FILE = "stack.env.pending"  # written by the child once its infrastructure is up
 LOG_FILE = "stack.log"
-UP_TIMEOUT = 120.0
+UP_TIMEOUT = 600.0  # the first start writes two years of demo history before billing's worker is ready
 DOWN_TIMEOUT = 60.0
 
 
@@ -34,6 +34,8 @@ def stack_env(stack: Stack) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
         "DATABASE_URL": with_database(libpq_url(stack.database_url), DATABASE),
         "TALLY_API_KEY": stack.api_key,
+        "TALLY_ADMIN_EMAIL": stack.admin_email,
+        "TALLY_ADMIN_PASSWORD": stack.admin_password,
     }
     if stack.local_stripe is not None:
         env.update(billing_env(stack.local_stripe))
@@ -75,6 +77,7 @@ def up(state_dir: Path, timeout: float = UP_TIMEOUT) -> int:
     env = read_env_file(state_dir / ENV_FILE)
     print(f"Tally is up: gateway {env['TALLY_GATEWAY_URL']}, usage-ingest {env['TALLY_INGEST_URL']}")
     print(f"API key: {env['TALLY_API_KEY']}")
+    print(f"Admin login: {env['TALLY_ADMIN_EMAIL']} (password: TALLY_ADMIN_PASSWORD in {state_dir / ENV_FILE})")
     print(f"Connection details: {state_dir / ENV_FILE} (set -a; . {state_dir / ENV_FILE}; set +a)")
     print("Stop it with: python -m tally_stack down")
     return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from honcho.manager import Manager
 
-from tally_stack.services import SERVICES, service_env
+from tally_stack.services import SERVICES, Role, Service, service_env
 from tally_stack.stack import Stack, stop_infrastructure
 
 # Never handed down to services: each gets its own role's URL, not the superuser's.
@@ -22,10 +22,16 @@ class ProcessSpec:
     env: dict[str, str]  # on top of the supervisor's own environment
 
 
+# Billing's worker starts once the demo's history is written (or found there): it would otherwise close the
+# history's periods at today's date before the history reaches them. The history waits for the demo's plans.
+DEMO_HISTORY = [sys.executable, "-m", "billing.demo", "--customers", "500", "--months", "24", "--wait", "300"]
+
+
 def process_table(stack: Stack) -> list[ProcessSpec]:
-    """`<service>.api` for every service, `<service>.worker` for those with a worker, then `demo`."""
+    """`<service>.api` for every service, `<service>.worker` for those with a worker (billing's after the demo
+    history), then `demo`."""
     table = [
-        ProcessSpec(f"{service.name}.{role}", service.command(role), service_env(service, stack))
+        ProcessSpec(f"{service.name}.{role}", _command(service, role), service_env(service, stack))
         for service in SERVICES
         for role in service.roles
     ]
@@ -41,6 +47,12 @@ def process_table(stack: Stack) -> list[ProcessSpec]:
         }
     table.append(ProcessSpec("demo", [sys.executable, "-m", "tally_stack.demo"], demo_env))
     return table
+
+
+def _command(service: Service, role: Role) -> list[str]:
+    if (service.name, role) != ("billing", "worker"):
+        return service.command(role)
+    return ["sh", "-c", f"{shlex.join(DEMO_HISTORY)}; exec {shlex.join(service.command(role))}"]
 
 
 def child_env(spec: ProcessSpec, environ: Mapping[str, str]) -> dict[str, str]:

@@ -1,3 +1,4 @@
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -61,6 +62,7 @@ STRIPE_ENV = {
     "BILLING_STRIPE_API_KEY": TEST_API_KEY,
     "BILLING_STRIPE_API_BASE": "http://127.0.0.1:8420",
     "BILLING_STRIPE_WEBHOOK_SECRETS": "whsec_local",
+    "BILLING_STRIPE_COLLECTION": "payment_intent",
 }
 
 
@@ -137,6 +139,10 @@ def test_process_table(stack: Stack) -> None:
         "gateway.worker",
         "demo",
     ]
+    billing_worker = next(spec for spec in table if spec.name == "billing.worker")
+    seed, worker = billing_worker.command[2].split("; exec ")
+    assert billing_worker.command[:2] == ["sh", "-c"]
+    assert shlex.split(seed)[1:3] == ["-m", "billing.demo"] and shlex.split(worker)[1:] == ["-m", "billing", "worker"]
     assert table[-1] == ProcessSpec(
         "demo",
         [sys.executable, "-m", "tally_stack.demo"],
@@ -151,3 +157,18 @@ def test_child_env_withholds_the_superuser_url(stack: Stack) -> None:
     assert env["PATH"] == "/usr/bin"
     assert env["PYTHONUNBUFFERED"] == "1"
     assert env["BILLING_DATABASE_URL"] == stack.database_urls["billing"]
+
+
+def test_the_gateway_and_stack_env_get_the_first_admin(stack: Stack, tmp_path: Path) -> None:
+    """`make run` / `make up`: the gateway starts with the first admin's credentials, and stack.env holds them."""
+    admin = replace(stack, admin_email="ops@example.com", admin_password="a-generated-password")
+    env = service_env(get_service("gateway"), admin)
+    assert (env["TALLY_ADMIN_EMAIL"], env["TALLY_ADMIN_PASSWORD"]) == ("ops@example.com", "a-generated-password")
+    assert "TALLY_ADMIN_PASSWORD" not in service_env(get_service("billing"), admin)
+    written = stack_env(admin)
+    assert (written["TALLY_ADMIN_EMAIL"], written["TALLY_ADMIN_PASSWORD"]) == (
+        "ops@example.com",
+        "a-generated-password",
+    )
+    assert "ops@example.com" in banner(admin)
+    assert "a-generated-password" not in banner(admin)

@@ -31,9 +31,12 @@ async def get_customer(session: AsyncSession, ref: str, *, for_update: bool = Fa
     return customer
 
 
-async def create_customer(session: AsyncSession, data: CustomerIn) -> Customer:
+async def create_customer(session: AsyncSession, data: CustomerIn, now: datetime | None = None) -> Customer:
+    """`now`: when the customer came (default the database's now), for a history written after the fact."""
     values = {name: getattr(data, name) for name in CustomerIn.model_fields if name != "metadata"}
     values |= {"id": new_id("cus"), "metadata_": data.metadata}
+    if now is not None:
+        values |= {"created_at": now, "updated_at": now}
     if not await repository.insert_customer(session, values):
         raise ExternalIdTaken(data.external_id)
     customer = await get_customer(session, values["id"])
