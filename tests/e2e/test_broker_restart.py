@@ -14,13 +14,13 @@ from uuid import uuid4
 import httpx
 import pytest
 from contracts.topics import TOPICS
+from tally_cli.topics import create_topics
 from tally_client import AsyncTallyClient
 from tally_stack.broker import start_broker
 from tally_stack.procs import free_port, stop_process
 from tally_stack.s3 import S3, start_s3
 from tally_stack.system import System, run_system
 from tally_stack.testing import Infra, eventually, own_database
-from tally_stack.topics import create_topics
 
 pytestmark = pytest.mark.e2e
 EVENTS = 20_000

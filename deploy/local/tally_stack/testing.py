@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from asgi_lifespan import LifespanManager
 from contracts.topics import TOPICS
 from fastapi import FastAPI
+from tally_cli.topics import create_topics
 
 from tally_stack.bootstrap import bootstrap_database
 from tally_stack.broker import start_broker, wait_for_kafka
@@ -30,7 +31,7 @@ from tally_stack.dsn import libpq_url
 from tally_stack.postgres import ensure_postgres
 from tally_stack.procs import free_port, stop_process
 from tally_stack.services import SCHEMAS
-from tally_stack.stack import API_KEY_VAR, load_secrets, password_var
+from tally_stack.stack import ADMIN_EMAIL_VAR, ADMIN_PASSWORD_VAR, API_KEY_VAR, load_secrets, password_var
 from tally_stack.stripe_local import (
     TEST_API_KEY,
     LocalStripe,
@@ -38,7 +39,6 @@ from tally_stack.stripe_local import (
     register_webhook,
     start_localstripe,
 )
-from tally_stack.topics import create_topics
 
 REPO = Path(__file__).resolve().parents[3]
 T = TypeVar("T")
@@ -51,6 +51,8 @@ class Infra:
     database_urls: dict[str, str]  # schema -> postgresql+asyncpg:// URL of the service's own role
     api_key: str
     passwords: dict[str, str]  # schema -> its role's password
+    admin_email: str = ""  # the gateway's first admin
+    admin_password: str = ""
 
 
 async def _drop_database(admin_url: str, database: str) -> None:
@@ -90,7 +92,8 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     try:
         with own_database(postgres.admin_url, f"tally_test_{os.getpid()}", passwords) as urls:
             asyncio.run(create_topics(bootstrap, TOPICS))
-            yield Infra(bootstrap, postgres.admin_url, urls, secrets[API_KEY_VAR], passwords)
+            admin = (secrets[ADMIN_EMAIL_VAR], secrets[ADMIN_PASSWORD_VAR])
+            yield Infra(bootstrap, postgres.admin_url, urls, secrets[API_KEY_VAR], passwords, *admin)
     finally:
         for proc in reversed(started):
             stop_process(proc, signal.SIGINT)

@@ -9,9 +9,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from contracts.topics import DLQ_PARTITIONS, TOPICS, dlq_topic
+from tally_cli.topics import create_topics, wanted_topics
 from tally_stack.broker import start_broker
 from tally_stack.procs import free_port, port_is_free, stop_process
-from tally_stack.topics import create_topics, wanted_topics
 
 
 @pytest.fixture(scope="module")

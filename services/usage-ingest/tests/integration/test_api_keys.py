@@ -10,10 +10,10 @@ from aiokafka import AIOKafkaProducer
 from contracts.api_keys import ApiKeyIssued, ApiKeyRevoked, api_key_issued, api_key_revoked
 from contracts.envelope import encode_event
 from contracts.topics import API_KEYS, TopicSpec
+from tally_cli.topics import create_topics
 from tally_runtime.api_keys import hash_key, new_secret
 from tally_runtime.ids import new_id
 from tally_stack.testing import Infra, eventually, produce
-from tally_stack.topics import create_topics
 from usage_ingest.keys.keyring import KeyRing
 
 REVOCATION_DEADLINE_S = 5.0

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from contracts.topics import TOPICS
+from tally_cli.topics import create_topics
 from tally_stack.broker import start_broker
 from tally_stack.procs import free_port, stop_process
 from tally_stack.testing import Infra, serving
-from tally_stack.topics import create_topics
 from usage_ingest.app import create_app
 from usage_ingest.config import IngestSettings
 

@@ -1,0 +1,1 @@
+"""`tally`: what an operator runs against a live Tally (see docs/operations.md)."""
