@@ -21,6 +21,25 @@ CONSUMER_LAG = Gauge(
     "Messages on the partition not yet consumed by the group (high water mark minus next offset)",
     ["topic", "partition", "group"],
 )
+EVENTS_ACCEPTED = Counter(
+    "tally_events_accepted_total",
+    "Usage events the ingest API accepted (the broker acknowledged them)",
+)
+OUTBOX_PUBLISHED = Counter("tally_outbox_published_total", "Outbox events the relay published", ["schema"])
+OUTBOX_BACKLOG = Gauge(
+    "tally_outbox_backlog_events",
+    "Outbox events written but not yet published, as this process's relay last saw them",
+    ["schema"],
+)
+JOB_RUNS = Counter(
+    "tally_job_runs_total", "Runs of a worker's periodic job, by outcome: ok or failed", ["job", "outcome"]
+)
+JOB_SECONDS = Histogram(
+    "tally_job_duration_seconds",
+    "How long a periodic job's run took (an invoice run, a payment run)",
+    ["job"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300),
+)
 
 metrics_app = make_asgi_app()
 

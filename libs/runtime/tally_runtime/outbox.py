@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tally_runtime.kafka import create_producer, header_dict, trace_headers
+from tally_runtime.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 # One relay at a time per schema keeps each key's events in order: the lock is (RELAY_LOCK, hashtext(schema)), so
@@ -95,6 +96,15 @@ async def run_relay(sessions: async_sessionmaker[AsyncSession], outbox: Table, p
             log.exception("outbox relay failed; retrying")
             published = 0
             await asyncio.sleep(1)
+        OUTBOX_PUBLISHED.labels(outbox.schema or "public").inc(published)
+        if published == BATCH:  # more are waiting: how many, for the operators
+            with contextlib.suppress(DBAPIError, OSError):
+                async with sessions() as session:
+                    OUTBOX_BACKLOG.labels(outbox.schema or "public").set(
+                        await session.scalar(select(func.count()).select_from(outbox)) or 0
+                    )
+        else:
+            OUTBOX_BACKLOG.labels(outbox.schema or "public").set(0)
         if published:
             idle_s = IDLE_MIN_S
         else:

@@ -6,6 +6,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from tally_runtime.metrics import JOB_RUNS, JOB_SECONDS
+
 log = logging.getLogger(__name__)
 
 
@@ -31,6 +33,10 @@ class Periodic:
         while True:
             await asyncio.sleep(self._every_s)
             try:
-                await self._job()
+                with JOB_SECONDS.labels(self._name).time():
+                    await self._job()
             except Exception:
+                JOB_RUNS.labels(self._name, "failed").inc()
                 log.exception("%s failed; retrying in %.0f s", self._name, self._every_s)
+            else:
+                JOB_RUNS.labels(self._name, "ok").inc()

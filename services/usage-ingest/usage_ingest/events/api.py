@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, Request
 from tally_runtime.bodies import BodyTooLarge
+from tally_runtime.metrics import EVENTS_ACCEPTED
 from tally_runtime.problems import Problem
 
 from usage_ingest.config import IngestSettings
@@ -80,6 +81,7 @@ async def accept(request: Request, settings: IngestSettings, *, batch: bool) -> 
     except publisher.PublishFailed:
         unavailable = {"Retry-After": RETRY_AFTER_BROKER_S}
         raise Problem(503, "The event log is unavailable; retry the same request.", headers=unavailable) from None
+    EVENTS_ACCEPTED.inc(len(events))
     return Accepted(accepted=len(events))
 
 
