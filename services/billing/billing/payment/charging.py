@@ -23,6 +23,7 @@ async def charge(  # noqa: PLR0917 (the attempt and its parts)
         )
     if collection.stripe_invoice_id is None:
         collection.stripe_invoice_id = (await _stripe_invoice(api, payer, invoice)).id
+        collection.stripe_invoice_status = "open"
     return await api.pay_invoice(collection.stripe_invoice_id, invoice.id, method, attempt)
 
 

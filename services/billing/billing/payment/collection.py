@@ -44,6 +44,8 @@ async def run(sessions: async_sessionmaker[AsyncSession], api: StripeApi, policy
     async with sessions() as session, session.begin():
         await session.execute(_OPEN_COLLECTIONS, {"now": now})
         await end_grace(session, policy, now)
+    async with sessions() as session, session.begin():
+        await close_in_stripe(session, api)
     attempted = 0
     while True:
         async with sessions() as session, session.begin():
@@ -109,6 +111,8 @@ async def succeeded(session: AsyncSession, collection: Collection, invoice: Invo
     if collection.status == "paid":
         return
     collection.status, collection.next_attempt_at, collection.last_error = "paid", None, None
+    if collection.stripe_invoice_id is not None:
+        collection.stripe_invoice_status = "paid"
     if invoice.status in ("finalized", "uncollectible"):
         await invoices.transition(session, invoice.id, "pay", now)
     await purchases.paid(session, invoice.id)
@@ -148,6 +152,30 @@ async def end_grace(session: AsyncSession, policy: Policy, now: datetime) -> Non
         collection.status, collection.next_attempt_at = "uncollectible", None
         invoice = await invoices.transition(session, collection.invoice_id, "mark_uncollectible", now)
         await set_subscription_status(session, invoice, policy.final_status, now, only_from=("past_due",))
+
+
+async def close_in_stripe(session: AsyncSession, api: StripeApi) -> None:
+    """Stripe invoices still open for ours that are now void or uncollectible (by an admin, or at the end of the
+    grace period) are made so in Stripe too, so nobody pays them there. One that Stripe refuses to close (paid there
+    meanwhile: its webhook tells) is tried again at the next run."""
+    query = (
+        select(Collection, Invoice.status)
+        .join(Invoice, Invoice.id == Collection.invoice_id)
+        .where(
+            Collection.stripe_invoice_status == "open",
+            Invoice.status.in_(("void", "uncollectible")),
+        )
+        .with_for_update(of=Collection, skip_locked=True)
+        .limit(BATCH)
+    )
+    for collection, status in (await session.execute(query)).all():
+        assert collection.stripe_invoice_id is not None
+        try:
+            await api.close_invoice(collection.stripe_invoice_id, status)
+        except StripeUnavailable as exc:
+            collection.last_error = str(exc)
+            continue
+        collection.stripe_invoice_status = status
 
 
 async def retry_now(session: AsyncSession, invoice_id: str, now: datetime) -> Collection | None:

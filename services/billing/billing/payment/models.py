@@ -37,6 +37,8 @@ class Collection(Base):
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(255))
+    # What we last made of that Stripe invoice: open, paid, void or uncollectible (kept in step with ours).
+    stripe_invoice_status: Mapped[str | None] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -172,6 +172,15 @@ class StripeApi:
             return Charge(intent, "succeeded" if paid.status == "paid" else "processing")
         return Charge(str(intent.id), "succeeded" if paid.status == "paid" else str(intent.status))
 
+    async def close_invoice(self, stripe_invoice_id: str, status: str) -> None:
+        """Makes the Stripe invoice `void` or `uncollectible`, as ours is, so nobody pays it there."""
+        invoices = self._client.v1.invoices
+        options: stripe.RequestOptions = {"idempotency_key": f"tally-{stripe_invoice_id}-{status}"}
+        if status == "void":
+            await self._call(invoices.void_invoice_async(stripe_invoice_id, options=options))
+        else:
+            await self._call(invoices.mark_uncollectible_async(stripe_invoice_id, options=options))
+
     async def _invoice(self, stripe_invoice_id: str) -> StripeInvoice:
         found = await self._call(self._client.v1.invoices.retrieve_async(stripe_invoice_id))
         lines = await self._call(self._client.v1.invoices.line_items.list_async(stripe_invoice_id, {"limit": 100}))

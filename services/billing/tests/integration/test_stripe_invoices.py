@@ -147,6 +147,17 @@ def stripe_app(state: StripeInvoicing) -> web.Application:
         state.charged.append((invoice["id"], invoice["total"], method))
         return answer(200, invoice)
 
+    @table.post("/v1/invoices/{id}/void", name="void")
+    @table.post("/v1/invoices/{id}/mark_uncollectible", name="mark_uncollectible")
+    async def close(request: web.Request) -> web.Response:
+        invoice = state.invoices[request.match_info["id"]]
+        if invoice["status"] not in ("open", "uncollectible"):
+            return answer(
+                400, {"error": {"type": "invalid_request_error", "message": f"invoice is {invoice['status']}"}}
+            )
+        invoice["status"] = "void" if request.path.endswith("/void") else "uncollectible"
+        return answer(200, invoice)
+
     @table.get("/v1/invoices/{id}", name="retrieve")
     async def retrieve(request: web.Request) -> web.Response:
         return answer(200, state.invoices[request.match_info["id"]])
@@ -309,3 +320,27 @@ async def test_stripes_report_of_a_failure_tally_saw_itself_changes_nothing_and_
             assert (failing.status, failing.attempts) == ("due", 1)
     invoice, paid = await read(kit, invoice_id)
     assert outcomes == "paid" and invoice["status"] == "paid" and paid.status == "paid"
+
+
+async def test_an_invoice_voided_or_given_up_in_tally_is_closed_in_stripe_too(
+    kit: Any, api: StripeApi, stripe_invoicing: StripeInvoicing
+) -> None:
+    """So that nobody pays in Stripe what Tally no longer asks for."""
+    voided, voided_payer = await finalized(kit, DECLINED_METHOD)
+    given_up, given_up_payer = await finalized(kit, DECLINED_METHOD)
+    now = datetime.now(UTC)
+    await collection.run(kit.sessions, api, POLICY, now)
+    assert (await kit.api.post(f"/v1/invoices/{voided}/void")).status_code == 200
+    await collection.run(kit.sessions, api, POLICY, now + timedelta(minutes=1))
+    [twin] = stripe_invoicing.of_customer(voided_payer)
+    assert twin["status"] == "void"
+    _, closed = await read(kit, voided)
+    assert closed.stripe_invoice_status == "void"
+
+    for day in (3, 5, 7):  # every retry declined, then the grace period ends
+        await collection.run(kit.sessions, api, POLICY, now + timedelta(days=day, seconds=1))
+    await collection.run(kit.sessions, api, POLICY, now + timedelta(days=14, seconds=1))
+    invoice, _ = await read(kit, given_up)
+    [twin] = stripe_invoicing.of_customer(given_up_payer)
+    assert invoice["status"] == "uncollectible" and twin["status"] == "uncollectible"
+    assert twin["attempt_count"] == 4

@@ -18,7 +18,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("payment_collections", sa.Column("stripe_invoice_id", sa.String(255)))
+    op.add_column("payment_collections", sa.Column("stripe_invoice_status", sa.String(20)))
 
 
 def downgrade() -> None:
+    op.drop_column("payment_collections", "stripe_invoice_status")
     op.drop_column("payment_collections", "stripe_invoice_id")
