@@ -15,10 +15,13 @@ from contracts.payments import (
     PaymentRefundedEvent,
 )
 from contracts.subscriptions import Change
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.customers import service as customers
+from billing.customers.schemas import CustomerUpdate
 from billing.imports import repository as imported
 from billing.invoices import service as invoices
 from billing.invoices.models import Invoice
@@ -205,15 +208,32 @@ async def _money_back(session: AsyncSession, kind: str, thing: dict[str, Any], n
 
 
 async def _customer_updated(session: AsyncSession, thing: dict[str, Any]) -> str:
-    """The customer changed their default payment method in Stripe (e.g. in the customer portal)."""
+    """The customer changed their details or default payment method in Stripe (e.g. in the customer portal): a
+    payer of ours (made here, or imported) follows. Stripe keeps any string as an email; an invalid one is left."""
     payer = (
         await session.execute(select(StripeCustomer).where(StripeCustomer.stripe_customer_id == thing.get("id")))
     ).scalar_one_or_none()
+    if payer is None:
+        return "not a customer of ours"
+    changed = []
     method = (thing.get("invoice_settings") or {}).get("default_payment_method")
-    if payer is None or not isinstance(method, str):
-        return "nothing to change"
-    payer.payment_method_id = method
-    return "default payment method updated"
+    if isinstance(method, str) and method != payer.payment_method_id:
+        payer.payment_method_id = method
+        changed.append("default payment method")
+    customer = await customers.get_customer(session, payer.customer_id, for_update=True)
+    details = {
+        name: value
+        for name, value in (("name", thing.get("name")), ("email", thing.get("email")))
+        if isinstance(value, str) and value and value != getattr(customer, name)
+    }
+    try:
+        update = CustomerUpdate.model_validate(details)
+    except ValidationError:
+        update = CustomerUpdate.model_validate({k: v for k, v in details.items() if k != "email"})
+    if update.model_fields_set:
+        await customers.update_customer(session, customer.id, update)
+        changed += sorted(update.model_fields_set)
+    return f"updated: {', '.join(changed)}" if changed else "nothing to change"
 
 
 async def _collection_of(session: AsyncSession, intent_id: str) -> Collection | None:

@@ -13,7 +13,7 @@ from billing.config import BillingSettings
 from billing.imports.models import ImportedObject, StripeImport
 from billing.invoices import closing
 from billing.payment import collection, webhooks
-from billing.payment.models import StripeEvent
+from billing.payment.models import StripeCustomer, StripeEvent
 from billing.payment.stripe_api import StripeApi
 from contracts.topics import BILLING_EVENTS
 from pydantic import SecretStr
@@ -333,3 +333,54 @@ async def test_a_webhook_body_larger_than_any_stripe_event_is_refused_unread(
     assert refused.headers["content-type"] == "application/problem+json"
     async with kit.sessions() as session:
         assert await session.get(StripeEvent, "evt_huge") is None
+
+
+@pytest.mark.usefixtures("billing_worker")
+async def test_a_payer_who_changes_their_details_in_stripe_is_followed_here(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    """As after an edit in Stripe's customer portal: name, email and card follow; an email Stripe kept but that is
+    no address is left as it was."""
+    acme, _ = await finalized_invoice(kit, local_stripe, GOOD_CARD)
+    async with kit.sessions() as session:
+        payer = await session.get(StripeCustomer, acme["id"])
+        assert payer is not None
+    secret, policy, now = local_stripe.webhook_secret, billing_settings.dunning_policy(), datetime.now(UTC)
+    for n, details in enumerate(
+        (
+            {
+                "name": "Acme Renamed",
+                "email": "ap@renamed.example",
+                "invoice_settings": {"default_payment_method": "pm_new"},
+            },
+            {"name": "Acme Again", "email": "not an address"},
+        )
+    ):
+        event = {
+            "id": f"evt_cu_{n}_{acme['id']}",
+            "type": "customer.updated",
+            "data": {"object": {"id": payer.stripe_customer_id, **details}},
+        }
+        raw = json.dumps(event).encode()
+        assert (await kit.api.post("/v1/webhooks/stripe", content=raw, headers=signed_headers(raw, secret))).is_success
+        await webhooks.handle_inbox(kit.sessions, api, policy, now)
+        async with kit.sessions() as session:
+            handled = await session.get(StripeEvent, event["id"])
+            assert handled is not None and handled.outcome is not None and handled.outcome.startswith("updated")
+
+    customer = (await kit.api.get(f"/v1/customers/{acme['id']}")).json()
+    assert (customer["name"], customer["email"]) == ("Acme Again", "ap@renamed.example")
+    async with kit.sessions() as session:
+        payer = await session.get(StripeCustomer, acme["id"])
+        assert payer is not None and payer.payment_method_id == "pm_new"
+
+    async def announced() -> None:
+        records = await consume_all(billing_settings.kafka_bootstrap_servers, BILLING_EVENTS)
+        names = [
+            json.loads(r.value)["data"]["name"]
+            for r in records
+            if r.key == acme["id"].encode() and json.loads(r.value)["type"] == "tally.customer.updated"
+        ]
+        assert names[-2:] == ["Acme Renamed", "Acme Again"]
+
+    await eventually(announced)
