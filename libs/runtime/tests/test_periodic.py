@@ -10,17 +10,19 @@ def runs(job: str, outcome: str) -> float:
 
 async def test_a_failing_run_is_counted_and_the_job_goes_on() -> None:
     calls = 0
+    third = asyncio.Event()
 
     async def flaky() -> None:
         nonlocal calls
         calls += 1
+        if calls == 3:
+            third.set()
         if calls == 1:
             raise RuntimeError("the database restarted")
 
     periodic = Periodic("flaky test job", flaky, every_s=0.01)
     await periodic.start()
-    while calls < 3:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(third.wait(), timeout=10)
     await periodic.stop()
     assert runs("flaky test job", "failed") == 1
     assert runs("flaky test job", "ok") == calls - 1
