@@ -1,4 +1,5 @@
-"""One trace from the ingest request, through the Kafka header, into the billing consumer's span."""
+"""One trace from the ingest request, through the Kafka header, into the billing consumer's span and down to the
+SQL statements of its write."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -78,3 +79,22 @@ async def test_consumer_span_is_a_child_of_the_ingest_request(
     assert publish.parent is not None and publish.parent.span_id == server.context.span_id
     assert consumer.parent is not None and consumer.parent.span_id == publish.context.span_id
     assert consumer.parent.is_remote
+
+
+async def test_the_consumers_sql_is_in_the_same_trace(running: httpx.AsyncClient, spans: InMemorySpanExporter) -> None:
+    event = {"id": uuid4().hex, "customer_id": f"sql-{uuid4().hex[:6]}", "type": "api_call"}
+    assert (await running.post("/v1/events", json=event)).status_code == 202
+    [server] = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER and s.name.endswith("/v1/events")]
+
+    async def written() -> tuple[ReadableSpan, list[ReadableSpan]]:
+        trace_spans = [s for s in spans.get_finished_spans() if s.context.trace_id == server.context.trace_id]
+        writes = [s for s in trace_spans if s.name == "usage.events.v1 write"]
+        sql = [s for s in trace_spans if (s.attributes or {}).get("db.statement")]
+        assert len(writes) == 1 and sql
+        return writes[0], sql
+
+    write, sql = await eventually(written)
+    [consumer] = [s for s in named(spans, SpanKind.CONSUMER, "usage.events.v1 process") if s.context == write.parent]
+    assert consumer.context.trace_id == server.context.trace_id
+    assert all(statement.parent is not None for statement in sql)
+    assert any(statement.parent and statement.parent.span_id == write.context.span_id for statement in sql)

@@ -9,6 +9,7 @@ never sent to the DLQ.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +21,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from opentelemetry import propagate, trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
 from tally_runtime.kafka import FETCH_MAX_WAIT_MS, header_dict
 from tally_runtime.metrics import CONSUMER_LAG, EVENTS_CONSUMED
@@ -93,6 +94,13 @@ def _start_span(tracer: trace.Tracer, group_id: str, record: ConsumerRecord[byte
     )
 
 
+def _writing(tracer: trace.Tracer, topic: str, spans: Sequence[Span]) -> AbstractContextManager[Span]:
+    """The batch's write (its SQL spans beneath it): a child of the first message's span, linked to the others'."""
+    parent = trace.set_span_in_context(spans[0]) if spans else None
+    links = [Link(span.get_span_context()) for span in spans[1:]]
+    return tracer.start_as_current_span(f"{topic} write", context=parent, links=links)
+
+
 def _record_lag(consumer: Any, records: Sequence[ConsumerRecord[bytes, bytes]], group_id: str) -> None:
     last: dict[TopicPartition, int] = {}
     for record in records:
@@ -115,7 +123,8 @@ async def _process(
     delivered, rejected = split_batch(records, decode)
     spans = [_start_span(tracer, group_id, item.record) for item in delivered]
     try:
-        recorded = await handle(delivered)
+        with _writing(tracer, records[0].topic, spans):
+            recorded = await handle(delivered)
     except Exception as exc:
         for span in spans:
             span.record_exception(exc)

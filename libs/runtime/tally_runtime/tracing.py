@@ -1,6 +1,7 @@
 """OpenTelemetry tracing: one provider per process, exporting over OTLP when an endpoint is set."""
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -25,4 +26,8 @@ def configure_tracing(
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces")))
     if extra is not None:
         provider.add_span_processor(extra)
+    # Every SQL statement a span, at the driver: the ORM's and those sent on asyncpg directly (bulk writes) alike.
+    instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
     return provider
