@@ -69,8 +69,10 @@ def banner(stack: Stack) -> str:
     return f"""
 Tally
   gateway (REST API)             {stack.gateway_url}
+  dashboard (web)                {stack.gateway_url}/
   usage-ingest                   {stack.ingest_url}
   API key                        {stack.api_key}
+  Admin login                    {stack.admin_email} (password: TALLY_ADMIN_PASSWORD in .tally/stack.env)
   Kafka                          {stack.kafka_bootstrap}
   PostgreSQL                     {redact(stack.database_url)}
   Stripe                         {stripe_line(stack)}

@@ -84,4 +84,5 @@ def service_env(service: Service, stack: Stack, services: Sequence[Service] = SE
         env.update(billing_env(stack.local_stripe))
     if service.name == "gateway":
         env.update({var: get_service(name, services).api_url for var, name in GATEWAY_UPSTREAMS.items()})
+        env.update({"TALLY_ADMIN_EMAIL": stack.admin_email, "TALLY_ADMIN_PASSWORD": stack.admin_password})
     return env

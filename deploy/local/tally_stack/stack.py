@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.topics import TOPICS
+from tally_cli.topics import create_topics
 
 from tally_stack.bootstrap import bootstrap_database
 from tally_stack.broker import start_broker, wait_for_kafka
@@ -17,11 +18,13 @@ from tally_stack.postgres import ensure_postgres
 from tally_stack.procs import free_port, port_is_free, stop_process
 from tally_stack.services import SCHEMAS, get_service
 from tally_stack.stripe_local import LocalStripe, start_stack_stripe
-from tally_stack.topics import create_topics
 
 DATABASE = "tally"
 KAFKA_PORT = 9092
 API_KEY_VAR = "TALLY_BOOTSTRAP_API_KEY"
+ADMIN_EMAIL_VAR = "TALLY_ADMIN_EMAIL"
+ADMIN_PASSWORD_VAR = "TALLY_ADMIN_PASSWORD"
+DEFAULT_ADMIN_EMAIL = "admin@example.com"
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Stack:
     ingest_url: str
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)  # what we started, in order
     local_stripe: LocalStripe | None = None  # None: billing takes a real Stripe's settings from the environment
+    admin_email: str = DEFAULT_ADMIN_EMAIL  # the gateway's first admin
+    admin_password: str = ""
 
 
 def password_var(schema: str) -> str:
@@ -48,12 +53,16 @@ def _new_password() -> str:
     return secrets.token_urlsafe(24)
 
 
-SECRETS = {API_KEY_VAR: _new_api_key} | {password_var(schema): _new_password for schema in SCHEMAS}
+SECRETS = {
+    API_KEY_VAR: _new_api_key,
+    ADMIN_EMAIL_VAR: lambda: DEFAULT_ADMIN_EMAIL,
+    ADMIN_PASSWORD_VAR: _new_password,
+} | {password_var(schema): _new_password for schema in SCHEMAS}
 
 
 def load_secrets(state_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
-    """The API key and every role's password: from `env` if set there, else from state_dir/secrets.env,
-    else generated and saved there (mode 0600) so that the next run reuses them."""
+    """The API key, the first admin's email and password, and every role's password: from `env` if set there, else
+    from state_dir/secrets.env, else generated and saved there (mode 0600) so that the next run reuses them."""
     path = state_dir / "secrets.env"
     saved = read_env_file(path)
     generated = {key: new() for key, new in SECRETS.items() if key not in saved and not env.get(key)}
@@ -77,6 +86,8 @@ def start_infrastructure(state_dir: Path, env: Mapping[str, str]) -> Stack:
         api_key=found[API_KEY_VAR],
         gateway_url=get_service("gateway").api_url,
         ingest_url=get_service("usage-ingest").api_url,
+        admin_email=found[ADMIN_EMAIL_VAR],
+        admin_password=found[ADMIN_PASSWORD_VAR],
     )
     try:
         postgres = ensure_postgres(env.get("DATABASE_URL"), state_dir / "postgres")

@@ -110,6 +110,8 @@ def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Itera
         gateway_url=next(s.api_url for s in services if s.name == "gateway"),
         ingest_url=next(s.api_url for s in services if s.name == "usage-ingest"),
         local_stripe=LocalStripe(f"http://127.0.0.1:{stripe_port}", TEST_API_KEY, new_webhook_secret()),
+        admin_email=infra.admin_email,
+        admin_password=infra.admin_password,
     )
     extra = {
         "BILLING_CONSUMER_GROUP": f"billing-e2e-{uuid4().hex[:8]}",

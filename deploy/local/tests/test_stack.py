@@ -10,7 +10,15 @@ from tally_stack.dsn import libpq_url, with_database
 from tally_stack.envfile import read_env_file
 from tally_stack.postgres import Postgres
 from tally_stack.services import SCHEMAS
-from tally_stack.stack import API_KEY_VAR, load_secrets, password_var, start_infrastructure, stop_infrastructure
+from tally_stack.stack import (
+    ADMIN_EMAIL_VAR,
+    ADMIN_PASSWORD_VAR,
+    API_KEY_VAR,
+    load_secrets,
+    password_var,
+    start_infrastructure,
+    stop_infrastructure,
+)
 from tally_stack.stripe_local import wait_for_localstripe
 
 
@@ -18,16 +26,18 @@ def test_secrets_are_generated_once_and_kept_private(tmp_path: Path) -> None:
     first = load_secrets(tmp_path, {})
     assert first[API_KEY_VAR].startswith("tk_") and len(first[API_KEY_VAR]) > 30
     assert all(len(first[password_var(schema)]) > 30 for schema in SCHEMAS)
+    assert len(first[ADMIN_PASSWORD_VAR]) >= 12
+    assert "@" in first[ADMIN_EMAIL_VAR]
     assert stat.S_IMODE((tmp_path / "secrets.env").stat().st_mode) == 0o600
     assert load_secrets(tmp_path, {}) == first
 
 
 def test_secrets_from_the_environment_win_and_are_not_saved(tmp_path: Path) -> None:
-    secrets = load_secrets(tmp_path, {API_KEY_VAR: "tk_mine"})
-    assert secrets[API_KEY_VAR] == "tk_mine"
+    secrets = load_secrets(tmp_path, {API_KEY_VAR: "tk_mine", ADMIN_PASSWORD_VAR: "my-own-admin-password"})
+    assert (secrets[API_KEY_VAR], secrets[ADMIN_PASSWORD_VAR]) == ("tk_mine", "my-own-admin-password")
     saved = read_env_file(tmp_path / "secrets.env")
     assert API_KEY_VAR not in saved
-    assert set(saved) == {password_var(schema) for schema in SCHEMAS}
+    assert set(saved) == {password_var(schema) for schema in SCHEMAS} | {ADMIN_EMAIL_VAR}
 
 
 async def _topics(bootstrap: str) -> list[str]:

@@ -21,6 +21,9 @@ class Base(DeclarativeBase):
 def import_models() -> None:
     """Register every ORM model on `metadata` (alembic autogenerate and tests need them all)."""
     from gateway.api_keys import models as api_key_models  # noqa: F401
+    from gateway.audit import models as audit_models  # noqa: F401
+    from gateway.sessions import models as session_models  # noqa: F401
+    from gateway.users import models as user_models  # noqa: F401
 
 
 def sessions_of(request: Request) -> async_sessionmaker[AsyncSession]:

@@ -1,28 +1,36 @@
 """Issuing, listing and revoking API keys (admin scope)."""
 
 from fastapi import APIRouter, Depends, Response
-from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
+from tally_runtime.pages import DEFAULT_LIMIT, Limit
 from tally_runtime.problems import Problem
 
+from gateway.access.dependencies import require
 from gateway.api_keys import service
 from gateway.api_keys.schemas import ApiKeyCreate, ApiKeyIssuedOut, ApiKeyList, ApiKeyOut
-from gateway.auth import require_scope
 from gateway.db import SessionDep
+from gateway.validation import Cursor, ResourceId
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], dependencies=[Depends(require_scope("admin"))])
+router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], dependencies=[Depends(require("admin"))])
 
 
 @router.post("", status_code=201)
 async def issue_key(data: ApiKeyCreate, session: SessionDep) -> ApiKeyIssuedOut:
     issued = await service.issue_key(session, data)
     key = issued.key
-    return ApiKeyIssuedOut(id=key.id, name=key.name, scopes=key.scopes, key=issued.secret, created_at=key.created_at)
+    return ApiKeyIssuedOut(
+        id=key.id,
+        name=key.name,
+        scopes=key.scopes,
+        key=issued.secret,
+        rate_limit_per_s=key.rate_limit_per_s,
+        created_at=key.created_at,
+    )
 
 
 @router.get("")
 async def list_keys(
     session: SessionDep,
-    after: After = None,
+    after: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> ApiKeyList:
     keys, cursor = await service.list_keys(session, after, limit)
@@ -30,7 +38,7 @@ async def list_keys(
 
 
 @router.delete("/{key_id}", status_code=204)
-async def revoke_key(key_id: str, session: SessionDep) -> Response:
+async def revoke_key(key_id: ResourceId, session: SessionDep) -> Response:
     try:
         await service.revoke_key(session, key_id)
     except service.KeyNotFound:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from contracts.api_keys import ApiKeyIssued, ApiKeyRevoked, api_key_issued, api_key_revoked
 from contracts.topics import API_KEYS
 from sqlalchemy.ext.asyncio import AsyncSession
-from tally_runtime.api_keys import HASH_ALGORITHM, ApiKeyGrant, hash_key, new_secret
+from tally_runtime.api_keys import HASH_ALGORITHM, hash_key, new_secret
+from tally_runtime.auth import same_secret
 from tally_runtime.ids import new_id
 from tally_runtime.outbox import enqueue
 from tally_runtime.pages import split_page
@@ -38,6 +39,7 @@ async def issue_key(session: AsyncSession, data: ApiKeyCreate) -> IssuedKey:
         scopes=list(data.scopes),
         hash=hash_key(secret),
         hash_algorithm=HASH_ALGORITHM,
+        rate_limit_per_s=data.rate_limit_per_s,
     )
     key = await repository.insert_key(session, key)
     issued = ApiKeyIssued(
@@ -67,6 +69,8 @@ async def list_keys(session: AsyncSession, after: str | None, limit: int) -> tup
     return split_page(await repository.list_keys(session, after, limit + 1), limit, lambda key: key.id)
 
 
-async def find_active(session: AsyncSession, digest: str) -> ApiKeyGrant | None:
+async def find_active_key(session: AsyncSession, secret: str) -> ApiKey | None:
+    """The unrevoked key whose secret this is (looked up by hash; the digests compared again in constant time)."""
+    digest = hash_key(secret)
     key = await repository.active_key_by_hash(session, digest)
-    return None if key is None else ApiKeyGrant(key.id, frozenset(key.scopes), key.hash)
+    return key if key is not None and same_secret(digest, key.hash) else None

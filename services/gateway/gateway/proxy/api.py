@@ -1,87 +1,80 @@
-"""Public routes the gateway forwards, after authenticating the caller: `read` for reads, `admin` for every change
-(catalog, customers, subscriptions, credits, invoices), `ingest` to send usage. Stripe's webhooks are the one
-exception: Stripe cannot send our key, so they pass unauthenticated and billing checks their signature."""
+"""The forwarded routes, built from the table in proxy/routes.py: each authenticated for its permission, then
+passed to its service (GET also streams `text/csv` when the caller asks for it)."""
 
-from typing import Annotated
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
 
-from gateway.auth import require_scope
+from gateway.access.dependencies import require
 from gateway.config import GatewaySettings
 from gateway.proxy.forward import forward
+from gateway.proxy.routes import ROUTES, Route, Upstream
+
+ANY_JSON: dict[str, Any] = {"schema": {}}
+SERVICE_NAMES: dict[Upstream, str] = {
+    "billing": "billing",
+    "ingest": "usage-ingest",
+    "analytics": "analytics",
+    "assistant": "assistant",
+}
 
 
-async def app_settings(request: Request) -> GatewaySettings:
-    settings: GatewaySettings = request.app.state.settings
-    return settings
+def upstream_url(settings: GatewaySettings, upstream: Upstream) -> str:
+    urls: dict[Upstream, str] = {
+        "billing": settings.billing_url,
+        "ingest": settings.ingest_url,
+        "analytics": settings.analytics_url,
+        "assistant": settings.assistant_url,
+    }
+    return urls[upstream]
 
 
-SettingsDep = Annotated[GatewaySettings, Depends(app_settings)]
+def _forwarder(upstream: Upstream) -> Callable[[Request], Awaitable[Response]]:
+    async def forward_to_service(request: Request) -> Response:
+        settings: GatewaySettings = request.app.state.settings
+        http: httpx.AsyncClient = request.app.state.http
+        url = upstream_url(settings, upstream)
+        return await forward(request, http, url, SERVICE_NAMES[upstream], settings.service_key())
+
+    forward_to_service.__name__ = f"forward_to_{upstream}"
+    return forward_to_service
 
 
-async def client(request: Request) -> httpx.AsyncClient:
-    upstream: httpx.AsyncClient = request.app.state.http
-    return upstream
+def _openapi(route: Route) -> dict[str, Any]:
+    """Coarse: the path and query parameters as strings, any JSON body, any JSON (or CSV) answer."""
+    path_params = re.findall(r"{(\w+)}", route.path)
+    parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in path_params]
+    parameters += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route.query]
+    extra: dict[str, Any] = {"parameters": parameters}
+    if route.method != "GET":
+        extra["requestBody"] = {"required": False, "content": {"application/json": ANY_JSON}}
+    return extra
 
 
-router = APIRouter()
-ClientDep = Annotated[httpx.AsyncClient, Depends(client)]
-READ = [Depends(require_scope("read"))]
-ADMIN = [Depends(require_scope("admin"))]
+def _responses(route: Route) -> dict[int | str, dict[str, Any]]:
+    content = {"application/json": ANY_JSON}
+    if route.method == "GET":
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {"2XX": {"description": f"The {SERVICE_NAMES[route.upstream]} service's answer", "content": content}}
 
 
-@router.get("/v1/meters", tags=["catalog"], dependencies=READ)
-@router.get("/v1/meters/{meter_id}", tags=["catalog"], dependencies=READ)
-@router.get("/v1/plans", tags=["catalog"], dependencies=READ)
-@router.get("/v1/plans/{key}", tags=["catalog"], dependencies=READ)
-@router.get("/v1/plans/{key}/versions", tags=["catalog"], dependencies=READ)
-@router.get("/v1/customers/{customer_id}/usage", tags=["usage"], dependencies=READ)
-@router.get("/v1/customers", tags=["customers"], dependencies=READ)
-@router.get("/v1/customers/{customer_id}", tags=["customers"], dependencies=READ)
-@router.get("/v1/customers/{customer_id}/entitlements", tags=["customers"], dependencies=READ)
-@router.get("/v1/customers/{customer_id}/credits", tags=["credits"], dependencies=READ)
-@router.get("/v1/customers/{customer_id}/late-usage", tags=["invoices"], dependencies=READ)
-@router.get("/v1/subscriptions", tags=["subscriptions"], dependencies=READ)
-@router.get("/v1/subscriptions/{subscription_id}", tags=["subscriptions"], dependencies=READ)
-@router.get("/v1/subscriptions/{subscription_id}/upcoming-invoice", tags=["subscriptions"], dependencies=READ)
-@router.get("/v1/invoices", tags=["invoices"], dependencies=READ)
-@router.get("/v1/invoices/{invoice_id}", tags=["invoices"], dependencies=READ)
-@router.get("/v1/invoices/{invoice_id}/payment", tags=["payments"], dependencies=READ)
-@router.get("/v1/imports/{import_id}", tags=["imports"], dependencies=READ)
-async def read_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
-    return await forward(request, http, settings.billing_url, "billing")
-
-
-@router.post("/v1/meters", tags=["catalog"], dependencies=ADMIN)
-@router.post("/v1/plans", tags=["catalog"], dependencies=ADMIN)
-@router.post("/v1/plans/{key}/versions", tags=["catalog"], dependencies=ADMIN)
-@router.post("/v1/customers", tags=["customers"], dependencies=ADMIN)
-@router.patch("/v1/customers/{customer_id}", tags=["customers"], dependencies=ADMIN)
-@router.post("/v1/customers/{customer_id}/credit-grants", tags=["credits"], dependencies=ADMIN)
-@router.post("/v1/customers/{customer_id}/balance-adjustments", tags=["credits"], dependencies=ADMIN)
-@router.post("/v1/subscriptions", tags=["subscriptions"], dependencies=ADMIN)
-@router.post("/v1/subscriptions/{subscription_id}/change-plan", tags=["subscriptions"], dependencies=ADMIN)
-@router.post("/v1/subscriptions/{subscription_id}/cancel", tags=["subscriptions"], dependencies=ADMIN)
-@router.post("/v1/invoices/{invoice_id}/finalize", tags=["invoices"], dependencies=ADMIN)
-@router.post("/v1/invoices/{invoice_id}/pay", tags=["invoices"], dependencies=ADMIN)
-@router.post("/v1/invoices/{invoice_id}/void", tags=["invoices"], dependencies=ADMIN)
-@router.post("/v1/invoices/{invoice_id}/mark-uncollectible", tags=["invoices"], dependencies=ADMIN)
-@router.post("/v1/customers/{customer_id}/payment-method", tags=["payments"], dependencies=ADMIN)
-@router.post("/v1/invoices/{invoice_id}/retry-payment", tags=["payments"], dependencies=ADMIN)
-@router.post("/v1/imports/stripe", tags=["imports"], dependencies=ADMIN)
-async def manage_billing(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
-    return await forward(request, http, settings.billing_url, "billing")
-
-
-@router.post("/v1/events", tags=["usage"], dependencies=[Depends(require_scope("ingest"))])
-@router.post("/v1/events/batch", tags=["usage"], dependencies=[Depends(require_scope("ingest"))])
-async def to_ingest(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
-    return await forward(request, http, settings.ingest_url, "usage-ingest")
-
-
-@router.post("/v1/webhooks/stripe", tags=["webhooks"])
-async def stripe_webhook(request: Request, http: ClientDep, settings: SettingsDep) -> Response:
-    """Stripe's events, to billing with the body and headers as received (Stripe-Signature signs the raw bytes).
-    No API key: billing verifies the signature and answers; a billing that is down is a 503, which Stripe retries."""
-    return await forward(request, http, settings.billing_url, "billing")
+def build_router(routes: tuple[Route, ...] = ROUTES) -> APIRouter:
+    router = APIRouter()
+    for route in routes:
+        dependencies = [] if route.permission is None else [Depends(require(route.permission))]
+        router.add_api_route(
+            route.path,
+            _forwarder(route.upstream),
+            methods=[route.method],
+            tags=[route.tag],
+            dependencies=dependencies,
+            openapi_extra=_openapi(route),
+            responses=_responses(route),
+            name=f"{route.method} {route.path}",
+            summary=f"{route.method} {route.path}",
+            description=f"Forwarded to {SERVICE_NAMES[route.upstream]}; needs `{route.permission or 'nothing'}`.",
+        )
+    return router

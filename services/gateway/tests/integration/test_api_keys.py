@@ -42,14 +42,16 @@ async def all_keys(api: httpx.AsyncClient, key: str) -> list[dict[str, Any]]:
 
 async def test_an_issued_key_is_shown_once_and_works(gateway_api: httpx.AsyncClient, infra: Infra) -> None:
     issued = await issue(gateway_api, infra, "admin", "read", name="  ops console  ")
-    assert set(issued) == {"id", "name", "scopes", "key", "created_at"}
+    assert set(issued) == {"id", "name", "scopes", "key", "rate_limit_per_s", "created_at"}
     assert issued["id"].startswith("key_")
     assert (issued["name"], issued["scopes"]) == ("ops console", ["read", "admin"])
     assert issued["key"].startswith("tk_live_")
     assert len(issued["key"]) >= len("tk_live_") + 32
     listed = await all_keys(gateway_api, issued["key"])  # the new admin key manages keys itself
     [mine] = [key for key in listed if key["id"] == issued["id"]]
-    assert mine == {k: issued[k] for k in ("id", "name", "scopes", "created_at")} | {"revoked_at": None}
+    assert mine == {k: issued[k] for k in ("id", "name", "scopes", "rate_limit_per_s", "created_at")} | {
+        "revoked_at": None
+    }
 
 
 async def test_only_the_hash_is_stored(gateway_api: httpx.AsyncClient, infra: Infra) -> None:
@@ -82,7 +84,9 @@ async def test_lists_page_with_a_cursor_and_never_show_a_secret(gateway_api: htt
     text = json.dumps(pages)
     assert all(key["key"] not in text for key in issued)
     assert all(
-        set(key) == {"id", "name", "scopes", "created_at", "revoked_at"} for page in pages for key in page["data"]
+        set(key) == {"id", "name", "scopes", "rate_limit_per_s", "created_at", "revoked_at"}
+        for page in pages
+        for key in page["data"]
     )
 
 

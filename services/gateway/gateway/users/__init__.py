@@ -1,0 +1,1 @@
+"""People who use Tally through the gateway, each with one role."""
