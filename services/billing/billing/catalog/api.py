@@ -1,6 +1,8 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
+from tally_runtime.tables import CSV_RESPONSES, page_response
 
 from billing.catalog import repository, service
 from billing.catalog.schemas import MeterCreate, MeterList, MeterOut
@@ -18,14 +20,17 @@ async def create_meter(data: MeterCreate, session: SessionDep) -> MeterOut:
     return MeterOut.model_validate(meter)
 
 
-@router.get("")
+@router.get("", response_model=MeterList, responses=CSV_RESPONSES)
 async def list_meters(
+    request: Request,
     session: SessionDep,
     after: After = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> MeterList:
+) -> Response:
+    """Cursor pages; `Accept: text/csv` for the page as CSV."""
     meters, cursor = await service.list_meters(session, after, limit)
-    return MeterList(data=[MeterOut.model_validate(m) for m in meters], next_cursor=cursor)
+    page = MeterList(data=[MeterOut.model_validate(m) for m in meters], next_cursor=cursor)
+    return page_response(request, page, filename="meters")
 
 
 @router.get("/{meter_id}")

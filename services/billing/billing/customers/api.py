@@ -1,8 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
+from tally_runtime.tables import CSV_RESPONSES, page_response
 
 from billing.customers import service
 from billing.customers.schemas import CustomerIn, CustomerList, CustomerOut, CustomerUpdate
@@ -28,15 +30,18 @@ async def create_customer(data: CustomerIn, session: SessionDep) -> CustomerOut:
     return CustomerOut.model_validate(customer)
 
 
-@router.get("")
+@router.get("", response_model=CustomerList, responses=CSV_RESPONSES)
 async def list_customers(
+    request: Request,
     session: SessionDep,
     after: After = None,
     limit: Limit = DEFAULT_LIMIT,
     search: Annotated[str | None, Query(min_length=1, max_length=200, description="Name, email or external id")] = None,
-) -> CustomerList:
+) -> Response:
+    """Cursor pages; `Accept: text/csv` for the page as CSV."""
     customers, cursor = await service.list_customers(session, after, limit, search)
-    return CustomerList(data=[CustomerOut.model_validate(c) for c in customers], next_cursor=cursor)
+    page = CustomerList(data=[CustomerOut.model_validate(c) for c in customers], next_cursor=cursor)
+    return page_response(request, page, filename="customers")
 
 
 @router.get("/{customer_ref}")

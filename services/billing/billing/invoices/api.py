@@ -1,9 +1,11 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
+from tally_runtime.tables import CSV_RESPONSES, page_response
 
 from billing.customers.api import unknown_customer
 from billing.customers.service import UnknownCustomer
@@ -19,20 +21,23 @@ def _unknown(invoice_id: str) -> Problem:
     return Problem(404, f"No invoice {invoice_id!r}.")
 
 
-@router.get("")
+@router.get("", response_model=InvoiceList, responses=CSV_RESPONSES)
 async def list_invoices(
+    request: Request,
     session: SessionDep,
+    *,
     customer_id: Annotated[str | None, Query(description="Our `cus_` id or your external id")] = None,
     status: Status | None = None,
     after: After = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> InvoiceList:
-    """Newest first."""
+) -> Response:
+    """Newest first; `Accept: text/csv` for the page as CSV (each invoice's lines as JSON in one cell)."""
     try:
         invoices, cursor = await service.list_invoices(session, customer_id, status, after, limit)
     except UnknownCustomer:
         raise unknown_customer(customer_id or "") from None
-    return InvoiceList(data=[InvoiceOut.model_validate(i) for i in invoices], next_cursor=cursor)
+    page = InvoiceList(data=[InvoiceOut.model_validate(i) for i in invoices], next_cursor=cursor)
+    return page_response(request, page, filename="invoices")
 
 
 @router.get("/{invoice_id}")

@@ -1,9 +1,11 @@
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
+from tally_runtime.tables import CSV_RESPONSES, page_response
 
 from billing.db import SessionDep
 from billing.plans import repository, service
@@ -41,15 +43,16 @@ async def change_plan(key: str, terms: PlanVersionIn, session: SessionDep) -> Pl
     return PlanOut.model_validate(plan)
 
 
-@router.get("")
+@router.get("", response_model=PlanList, responses=CSV_RESPONSES)
 async def list_plans(
+    request: Request,
     session: SessionDep,
     after: After = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> PlanList:
-    """The newest version of every plan."""
+) -> Response:
+    """The newest version of every plan; `Accept: text/csv` for the page as CSV."""
     plans, cursor = await service.list_plans(session, after, limit)
-    return PlanList(data=_out(plans), next_cursor=cursor)
+    return page_response(request, PlanList(data=_out(plans), next_cursor=cursor), filename="plans")
 
 
 @router.get("/{key}")

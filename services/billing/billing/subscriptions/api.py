@@ -1,9 +1,11 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.problems import Problem
+from tally_runtime.tables import CSV_RESPONSES, page_response
 
 from billing.customers.api import unknown_customer
 from billing.customers.service import UnknownCustomer, get_customer
@@ -66,18 +68,22 @@ async def create_subscription(data: SubscriptionIn, session: SessionDep) -> Subs
         raise _refused(exc) from None
 
 
-@router.get("")
+@router.get("", response_model=SubscriptionList, responses=CSV_RESPONSES)
 async def list_subscriptions(
+    request: Request,
     session: SessionDep,
     customer_id: Annotated[str | None, Query(description="Our `cus_` id or your external id")] = None,
     after: After = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> SubscriptionList:
+) -> Response:
+    """Cursor pages; `Accept: text/csv` for the page as CSV."""
     try:
         rows, cursor = await service.list_subscriptions(session, customer_id, after, limit)
     except UnknownCustomer:
         raise unknown_customer(customer_id or "") from None
-    return SubscriptionList(data=[out(s) for s in rows], next_cursor=cursor)
+    return page_response(
+        request, SubscriptionList(data=[out(s) for s in rows], next_cursor=cursor), filename="subscriptions"
+    )
 
 
 @router.get("/{subscription_id}")
