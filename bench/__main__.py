@@ -1,20 +1,23 @@
 """`make bench`: measure, then print one table with figures and ratios against baselines from the same run.
 
-Sections: `latency` (ingest to visible usage), `ingest` (throughput) and `billing` (closing a period for 10,000
-subscriptions against the raw aggregate over their usage; upcoming-invoice latency); `python -m bench ingest` runs
-one."""
+Sections: `latency` (ingest to visible usage), `ingest` (throughput), `billing` (closing a period for 10,000
+subscriptions against the raw aggregate over their usage; upcoming-invoice latency) and `analytics` (rebuilding the
+revenue projections of 10,000 customers' 24 months against the raw consume of their events; metric latencies) and
+`gateway` (the dashboard against its slowest panel, and with analytics stopped); `python -m bench ingest` runs one."""
 
 import argparse
 import asyncio
 import os
 
+from bench.analytics import analytics_rows
 from bench.billing import close_rows
+from bench.gateway import dashboard_rows
 from bench.ingest import Row, measure_ingest
 from bench.latency import ingest_to_visible, kafka_round_trip, percentile
 from bench.stack import RunningStack, running_stack
 from bench.upcoming import upcoming_rows
 
-SECTIONS = ("latency", "ingest", "billing")
+SECTIONS = ("latency", "ingest", "billing", "analytics", "gateway")
 
 HEADER = (
     "| section | benchmark | events/s | requests/s | p50 ms | p99 ms | vs baseline |\n|---|---|---:|---:|---:|---:|---|"
@@ -65,13 +68,18 @@ async def main(args: argparse.Namespace) -> None:
             rows = await upcoming_rows(stack, args.requests, args.connections)
             rows = await close_rows(stack, args.events) + rows
             printed += [line("billing", row, ratio) for row, ratio in rows]
+        if "gateway" in sections:
+            printed += [line("gateway", row, ratio) for row, ratio in await dashboard_rows(stack, args.samples)]
+        if "analytics" in sections:
+            rows = await analytics_rows(stack, args.customers, args.samples)
+            printed += [line("analytics", row, ratio) for row, ratio in rows]
     print("\n".join(printed))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("sections", nargs="*", help=f"{', '.join(SECTIONS)} (default: all)")
-    parser.add_argument("--samples", type=int, default=200, help="latency samples")
+    parser.add_argument("--samples", type=int, default=200, help="latency samples (gateway: requests per figure)")
     parser.add_argument("--requests", type=int, default=1000, help="requests per ingest or upcoming-invoice load")
     parser.add_argument(
         "--events",
@@ -79,6 +87,7 @@ if __name__ == "__main__":
         default=int(os.environ.get("BENCH_BILLING_EVENTS", "10000000")),
         help="usage events behind the billing close (default: $BENCH_BILLING_EVENTS or 10,000,000)",
     )
+    parser.add_argument("--customers", type=int, default=10_000, help="customers in the analytics history")
     parser.add_argument("--connections", type=int, default=16, help="connections of the upcoming-invoice load")
     arguments = parser.parse_args()
     if unknown := set(arguments.sections) - set(SECTIONS):

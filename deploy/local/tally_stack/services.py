@@ -43,7 +43,7 @@ class Service:
 SERVICES: tuple[Service, ...] = (
     Service("usage-ingest", "usage_ingest", 8001, None, None),
     Service("billing", "billing", 8002, 9002, "billing"),
-    Service("analytics", "analytics", 8003, None, "analytics"),
+    Service("analytics", "analytics", 8003, 9003, "analytics"),
     Service("assistant", "assistant", 8004, None, "assistant"),
     Service("gateway", "gateway", 8000, 9000, "gateway"),
 )

@@ -1,7 +1,26 @@
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 
 SCHEMA = "analytics"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 metadata = MetaData(schema=SCHEMA)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One read-only-by-convention transaction per request."""
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

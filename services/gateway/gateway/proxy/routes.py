@@ -73,11 +73,11 @@ def _billing_writes() -> list[Route]:
 
 def _analytics() -> list[Route]:
     reads = [
-        ("/v1/metrics/summary", ("as_of",)),
-        ("/v1/metrics/mrr", ("from", "to")),
-        ("/v1/metrics/cohorts", ("by", "kind")),
-        ("/v1/metrics/revenue", ("group_by", "from", "to")),
-        ("/v1/metrics/customers", ("from", "to")),
+        ("/v1/metrics/summary", ("as_of", "currency")),
+        ("/v1/metrics/mrr", ("from", "to", "currency")),
+        ("/v1/metrics/cohorts", ("by", "kind", "from", "to", "currency")),
+        ("/v1/metrics/revenue", ("group_by", "from", "to", "currency")),
+        ("/v1/metrics/customers", ("currency", *PAGE)),
         ("/v1/usage/features", ("from", "to", "period", "currency", "retention_days", "min_sample")),
         ("/v1/customers/{customer_id}/usage-trend", ("feature", "from", "to", "period")),
         ("/v1/segments/rfm", ("as_of", "lookback_days", "currency", "segment")),

@@ -1,0 +1,96 @@
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
+from tally_runtime.tables import CSV_RESPONSES, table_response
+
+from analytics.config import AnalyticsSettings
+from analytics.db import SessionDep
+from analytics.metrics import service
+from analytics.metrics.params import Currency, FromMonth, ToMonth, month_range
+from analytics.metrics.schemas import CohortsOut, CustomerList, MrrOut, RevenueOut, SummaryOut
+
+router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
+
+
+def _settings(request: Request) -> AnalyticsSettings:
+    settings: AnalyticsSettings = request.app.state.settings
+    return settings
+
+
+async def _currency(request: Request, session: SessionDep, requested: str | None) -> str:
+    return await service.resolve_currency(session, requested, _settings(request).default_currency)
+
+
+@router.get("/summary", response_model=SummaryOut, responses=CSV_RESPONSES)
+async def summary(
+    request: Request,
+    session: SessionDep,
+    as_of: Annotated[date | None, Query(description="YYYY-MM-DD; default today (UTC)")] = None,
+    currency: Currency = None,
+) -> Response:
+    """The month ending on `as_of` next to the month before it (definitions: docs/metrics.md)."""
+    day = as_of or datetime.now(UTC).date()
+    out = await service.summary(session, await _currency(request, session, currency), day)
+    return table_response(request, out, service.summary_rows(out), filename=f"summary-{day}")
+
+
+@router.get("/mrr", response_model=MrrOut, responses=CSV_RESPONSES)
+async def mrr(
+    request: Request, session: SessionDep, from_: FromMonth = None, to: ToMonth = None, currency: Currency = None
+) -> Response:
+    """The MRR bridge per month: opening + new + expansion - contraction - churned + reactivation = closing."""
+    first, last = month_range(from_, to)
+    out = await service.mrr_bridge(session, await _currency(request, session, currency), first, last)
+    rows = [month.model_dump() for month in out.months]
+    return table_response(request, out, rows, filename=f"mrr-{out.currency}-{first:%Y-%m}-{last:%Y-%m}")
+
+
+@router.get("/cohorts", response_model=CohortsOut, responses=CSV_RESPONSES)
+async def cohorts(
+    request: Request,
+    session: SessionDep,
+    *,
+    by: Annotated[Literal["month"], Query(description="Cohorts by the month of the first paid month")] = "month",
+    kind: Annotated[Literal["logo", "revenue"], Query()] = "logo",
+    from_: FromMonth = None,
+    to: ToMonth = None,
+    currency: Currency = None,
+) -> Response:
+    first, last = month_range(from_, to)
+    out = await service.cohorts(session, await _currency(request, session, currency), kind, first, last)
+    return table_response(request, out, service.cohort_rows(out), filename=f"cohorts-{kind}-{out.currency}")
+
+
+@router.get("/revenue", response_model=RevenueOut, responses=CSV_RESPONSES)
+async def revenue(
+    request: Request,
+    session: SessionDep,
+    *,
+    group_by: Annotated[Literal["plan", "month"], Query()] = "month",
+    from_: FromMonth = None,
+    to: ToMonth = None,
+    currency: Currency = None,
+) -> Response:
+    """Invoiced revenue (not void) by the month its service period began, or by plan."""
+    first, last = month_range(from_, to)
+    code = await _currency(request, session, currency)
+    deduct = _settings(request).deduct_discounts
+    out = await service.revenue(session, code, group_by, first, last, deduct_discounts=deduct)
+    rows = [row.model_dump(exclude_none=False) for row in out.rows]
+    return table_response(request, out.model_dump(by_alias=True), rows, filename=f"revenue-by-{group_by}-{code}")
+
+
+@router.get("/customers", response_model=CustomerList, responses=CSV_RESPONSES)
+async def customers(
+    request: Request,
+    session: SessionDep,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="Only customers paying in it")] = None,
+    after: After = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    """Every customer with its current MRR, plans and status, by id."""
+    out = await service.customers(session, currency, after, limit)
+    return table_response(request, out, service.customer_rows(out), filename="customers")

@@ -1,0 +1,168 @@
+"""All SQL that writes the billing projections."""
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics.projections.models import (
+    PROJECTIONS,
+    applied_events,
+    customer_mrr_months,
+    customers,
+    invoice_lines,
+    invoices,
+    mrr_segments,
+    payments,
+    revenue_months,
+    subscription_changes,
+)
+from analytics.projections.segments import Change, MonthMove, Segment
+
+Row = Mapping[str, Any]
+
+
+async def claim_new(session: AsyncSession, event_ids: Sequence[str]) -> set[str]:
+    """Records the ids; returns those not applied before."""
+    if not event_ids:
+        return set()
+    result = await session.execute(
+        text(
+            "INSERT INTO billing_events_applied (event_id) SELECT unnest(CAST(:ids AS text[])) "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        {"ids": list(event_ids)},
+    )
+    return set(result.scalars().all())
+
+
+async def lock_customers(session: AsyncSession, customer_ids: Sequence[str]) -> None:
+    """Serializes applying one customer's events (a rebuild may run next to the live consumer), for the rest of
+    the transaction; taken at once, in one order: no deadlock."""
+    await session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(k) FROM "
+            "(SELECT DISTINCT hashtextextended(c, 6) AS k FROM unnest(CAST(:ids AS text[])) c ORDER BY k) s"
+        ),
+        {"ids": list(customer_ids)},
+    )
+
+
+async def upsert_customers(session: AsyncSession, rows: Sequence[Row]) -> None:
+    """Rows: one per customer. The newest `updated_at` wins; `created_at` is the earliest seen."""
+    if not rows:
+        return
+    statement = pg_insert(customers)
+    excluded = statement.excluded
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[customers.c.id],
+            set_={
+                "external_id": excluded.external_id,
+                "name": excluded.name,
+                "email": excluded.email,
+                "currency": excluded.currency,
+                "metadata": excluded.metadata,
+                "updated_at": excluded.updated_at,
+                "created_at": text("least(customers.created_at, excluded.created_at)"),
+            },
+            where=customers.c.updated_at <= excluded.updated_at,
+        ),
+        list(rows),
+    )
+
+
+async def insert_changes(session: AsyncSession, rows: Sequence[Row]) -> None:
+    if rows:
+        await session.execute(pg_insert(subscription_changes).on_conflict_do_nothing(), list(rows))
+
+
+async def changes_of(session: AsyncSession, customer_ids: Sequence[str]) -> list[Change]:
+    c = subscription_changes.c
+    query = select(
+        c.event_id,
+        c.subscription_id,
+        c.customer_id,
+        c.currency,
+        c.status,
+        c.plan_key,
+        c.interval,
+        c.mrr_minor,
+        c.cancel_at_period_end,
+        c.effective_at,
+        c.event_time,
+    ).where(c.customer_id.in_(customer_ids))
+    return [Change(*row) for row in (await session.execute(query)).all()]
+
+
+async def replace_derived(
+    session: AsyncSession, customer_ids: Sequence[str], segments: Sequence[Segment], moves: Sequence[MonthMove]
+) -> None:
+    await session.execute(delete(mrr_segments).where(mrr_segments.c.customer_id.in_(customer_ids)))
+    await session.execute(delete(customer_mrr_months).where(customer_mrr_months.c.customer_id.in_(customer_ids)))
+    if segments:
+        await session.execute(insert(mrr_segments), [vars(s) for s in segments])
+    if moves:
+        await session.execute(insert(customer_mrr_months), [vars(m) for m in moves])
+
+
+async def invoice_statuses(session: AsyncSession, invoice_ids: Sequence[str]) -> dict[str, str]:
+    query = select(invoices.c.id, invoices.c.status).where(invoices.c.id.in_(invoice_ids))
+    return {row.id: row.status for row in (await session.execute(query)).all()}
+
+
+async def add_revenue(session: AsyncSession, amounts: Mapping[tuple[str, date, str], int]) -> None:
+    """Adds (or, negative, takes away) amounts per (currency, month, kind)."""
+    rows = [{"currency": c, "month": m, "kind": k, "amount_minor": a} for (c, m, k), a in amounts.items() if a]
+    if rows:
+        statement = pg_insert(revenue_months)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[revenue_months.c.currency, revenue_months.c.month, revenue_months.c.kind],
+                set_={"amount_minor": revenue_months.c.amount_minor + statement.excluded.amount_minor},
+            ),
+            rows,
+        )
+
+
+async def upsert_invoices(session: AsyncSession, rows: Sequence[Row], lines: Sequence[Row]) -> None:
+    """Rows: one per invoice; a later status (by `changed_at`) replaces an earlier one. Lines never change."""
+    if rows:
+        statement = pg_insert(invoices)
+        excluded = statement.excluded
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[invoices.c.id],
+                set_={"status": excluded.status, "changed_at": excluded.changed_at},
+                where=invoices.c.changed_at <= excluded.changed_at,
+            ),
+            list(rows),
+        )
+    if lines:
+        await session.execute(pg_insert(invoice_lines).on_conflict_do_nothing(), list(lines))
+
+
+async def insert_payments(session: AsyncSession, rows: Sequence[Row]) -> None:
+    if rows:
+        await session.execute(pg_insert(payments).on_conflict_do_nothing(), list(rows))
+
+
+async def relax_commit(session: AsyncSession) -> None:
+    """This transaction's commit need not wait for the disk: a rebuild that dies is simply run again."""
+    await session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+async def truncate_all(session: AsyncSession) -> None:
+    names = ", ".join(table.name for table in PROJECTIONS)
+    await session.execute(text(f"TRUNCATE {names}"))
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    result = {}
+    for table in PROJECTIONS:
+        if table is not applied_events:
+            result[table.name] = int((await session.execute(text(f"SELECT count(*) FROM {table.name}"))).scalar_one())
+    return result
