@@ -28,12 +28,15 @@ def spans() -> InMemorySpanExporter:
     return exporter
 
 
+GROUP = f"billing-trace-{uuid4().hex[:8]}"  # other tests' workers in this process consume the same messages
+
+
 @pytest.fixture(scope="module")
 async def running(infra: Infra, spans: InMemorySpanExporter) -> AsyncIterator[httpx.AsyncClient]:
     billing = BillingSettings(
         database_url=infra.database_urls["billing"],
         kafka_bootstrap_servers=infra.kafka_bootstrap,
-        consumer_group=f"billing-trace-{uuid4().hex[:8]}",
+        consumer_group=GROUP,
     )
     ingest = IngestSettings(kafka_bootstrap_servers=infra.kafka_bootstrap, bootstrap_api_key=infra.api_key)
     async with (
@@ -46,6 +49,15 @@ async def running(infra: Infra, spans: InMemorySpanExporter) -> AsyncIterator[ht
 
 def named(spans: InMemorySpanExporter, kind: SpanKind, name: str) -> list[ReadableSpan]:
     return [s for s in spans.get_finished_spans() if s.kind == kind and s.name == name]
+
+
+def ours(spans: InMemorySpanExporter, trace_id: int) -> list[ReadableSpan]:
+    """The billing consumer spans of this module's worker in the trace."""
+    return [
+        s
+        for s in named(spans, SpanKind.CONSUMER, "usage.events.v1 process")
+        if s.context.trace_id == trace_id and (s.attributes or {}).get("messaging.consumer.group.name") == GROUP
+    ]
 
 
 async def test_consumer_span_is_a_child_of_the_ingest_request(
@@ -67,11 +79,7 @@ async def test_consumer_span_is_a_child_of_the_ingest_request(
     ]
 
     async def consumed() -> ReadableSpan:
-        mine = [
-            s
-            for s in named(spans, SpanKind.CONSUMER, "usage.events.v1 process")
-            if s.context.trace_id == server.context.trace_id
-        ]
+        mine = ours(spans, server.context.trace_id)
         assert len(mine) == 1
         return mine[0]
 
@@ -87,14 +95,15 @@ async def test_the_consumers_sql_is_in_the_same_trace(running: httpx.AsyncClient
     [server] = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER and s.name.endswith("/v1/events")]
 
     async def written() -> tuple[ReadableSpan, list[ReadableSpan]]:
-        trace_spans = [s for s in spans.get_finished_spans() if s.context.trace_id == server.context.trace_id]
-        writes = [s for s in trace_spans if s.name == "usage.events.v1 write"]
-        sql = [s for s in trace_spans if (s.attributes or {}).get("db.statement")]
-        assert len(writes) == 1 and sql
+        mine = ours(spans, server.context.trace_id)
+        assert len(mine) == 1
+        finished = spans.get_finished_spans()
+        writes = [s for s in finished if s.name == "usage.events.v1 write" and s.parent == mine[0].context]
+        assert len(writes) == 1
+        sql = [s for s in finished if s.parent is not None and s.parent.span_id == writes[0].context.span_id]
+        assert sql and all((s.attributes or {}).get("db.statement") for s in sql)
         return writes[0], sql
 
     write, sql = await eventually(written)
-    [consumer] = [s for s in named(spans, SpanKind.CONSUMER, "usage.events.v1 process") if s.context == write.parent]
-    assert consumer.context.trace_id == server.context.trace_id
-    assert all(statement.parent is not None for statement in sql)
-    assert any(statement.parent and statement.parent.span_id == write.context.span_id for statement in sql)
+    assert write.context.trace_id == server.context.trace_id
+    assert {statement.context.trace_id for statement in sql} == {server.context.trace_id}

@@ -29,7 +29,7 @@ def test_registry() -> None:
     assert [(s.name, s.package, s.api_port, s.worker_port, s.schema) for s in SERVICES] == [
         ("usage-ingest", "usage_ingest", 8001, None, None),
         ("billing", "billing", 8002, 9002, "billing"),
-        ("analytics", "analytics", 8003, None, "analytics"),
+        ("analytics", "analytics", 8003, 9003, "analytics"),
         ("assistant", "assistant", 8004, None, "assistant"),
         ("gateway", "gateway", 8000, 9000, "gateway"),
     ]
@@ -134,6 +134,7 @@ def test_process_table(stack: Stack) -> None:
         "billing.api",
         "billing.worker",
         "analytics.api",
+        "analytics.worker",
         "assistant.api",
         "gateway.api",
         "gateway.worker",

@@ -25,7 +25,7 @@ async def test_the_document_covers_every_public_route(gateway_api: httpx.AsyncCl
         declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
         assert declared == set(re.findall(r"{(\w+)}", path)), (method, path)
     mrr = operations[("GET", "/v1/metrics/mrr")]
-    assert {p["name"] for p in mrr["parameters"]} == {"from", "to"}
+    assert {p["name"] for p in mrr["parameters"]} == {"from", "to", "currency"}
     assert set(mrr["responses"]["2XX"]["content"]) == {"application/json", "text/csv"}
     assert "200" not in mrr["responses"]
     assert "text/event-stream" in operations[("GET", "/v1/stream")]["responses"]["200"]["content"]
