@@ -149,3 +149,15 @@ def decode_usage(raw: bytes) -> UsageRecordedEvent | UsageBatchRecordedEvent:
         return _USAGE_MESSAGE.validate_json(raw)
     except ValidationError as exc:
         raise ContractError(error_reason(exc)) from exc
+
+
+def usage_items(message: UsageRecordedEvent | UsageBatchRecordedEvent) -> list[tuple[str, UsageItem]]:
+    """(customer id, event) for each usage event a message carries, either kind: a single event's id is the
+    message's (its fields were validated with the message, so it is built without validating them again)."""
+    if isinstance(message, UsageBatchRecordedEvent):
+        return [(message.data.customer_id, item) for item in message.data.events]
+    data = message.data
+    item = UsageItem.model_construct(
+        event_id=message.id, event_type=data.event_type, timestamp=data.timestamp, properties=data.properties
+    )
+    return [(data.customer_id, item)]

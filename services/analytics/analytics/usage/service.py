@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent
+from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent, usage_items
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.consumer import Recorded
 
@@ -26,12 +26,8 @@ async def record_usage(
     """Keep each event the messages carry once (by customer and event id) and count the new ones per UTC day."""
     events = repository.EventColumns()
     for message in messages:
-        if isinstance(message, UsageRecordedEvent):
-            data = message.data
-            events.append(data.customer_id, message.id, data.event_type, data.timestamp)
-        else:
-            for item in message.data.events:
-                events.append(message.data.customer_id, item.event_id, item.event_type, item.timestamp)
+        for customer_id, item in usage_items(message):
+            events.append(customer_id, item.event_id, item.event_type, item.timestamp)
     new = await repository.record_events(session, events)
     return Recorded(events=len(events.event_ids), new=new)
 

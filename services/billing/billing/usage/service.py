@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent
+from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent, usage_items
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.consumer import Recorded
 
@@ -31,13 +31,8 @@ async def record_usage(
     """Record each event the messages carry once, and add the new ones to every matching meter's totals."""
     events = repository.EventColumns()
     for message in messages:
-        if isinstance(message, UsageRecordedEvent):
-            data = message.data
-            events.append(data.customer_id, message.id, data.event_type, data.timestamp, data.properties)
-        else:
-            customer_id = message.data.customer_id
-            for item in message.data.events:
-                events.append(customer_id, item.event_id, item.event_type, item.timestamp, item.properties)
+        for customer_id, item in usage_items(message):
+            events.append(customer_id, item.event_id, item.event_type, item.timestamp, item.properties)
     await repository.lock_meter_set(session, exclusive=False)
     new = await repository.record_events(session, events)
     return Recorded(events=len(events.event_ids), new=new)
