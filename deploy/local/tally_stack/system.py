@@ -94,9 +94,12 @@ def system(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         yield from run_system(infra, database_urls, tmp_path_factory.mktemp("e2e-logs"))
 
 
-def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Iterator[System]:
-    """Every process of every service, pointed like `make run` at a localstripe of the system's own (whose webhook
-    reaches the system's gateway, and whose objects and events no other test sees)."""
+def run_system(
+    infra: Infra, database_urls: dict[str, str], logs: Path, without: frozenset[str] = frozenset()
+) -> Iterator[System]:
+    """Every process of every service (but those named in `without`, e.g. `analytics.worker`), pointed like
+    `make run` at a localstripe of the system's own (whose webhook reaches the system's gateway, and whose objects
+    and events no other test sees)."""
     services = tuple(
         replace(s, api_port=free_port(), worker_port=free_port() if s.worker_port else None) for s in SERVICES
     )
@@ -115,6 +118,7 @@ def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Itera
     )
     extra = {
         "BILLING_CONSUMER_GROUP": f"billing-e2e-{uuid4().hex[:8]}",
+        "ANALYTICS_CONSUMER_GROUP": f"analytics-e2e-{uuid4().hex[:8]}",
         "PYTHONUNBUFFERED": "1",
         # the worker's runs come often, and invoices are numbered at once, so tests see payments within seconds
         "BILLING_INVOICE_RUN_EVERY_S": "1",
@@ -125,12 +129,11 @@ def run_system(infra: Infra, database_urls: dict[str, str], logs: Path) -> Itera
     try:
         stripe = system.local_stripe
         register_webhook(stripe.api_base, STACK_WEBHOOK, stack.gateway_url + WEBHOOK_PATH, stripe.webhook_secret)
-        for service in services:
-            for role in service.roles:
-                system.start(service.name, role)
-        for service in services:
-            for role in service.roles:
-                system.wait_ready(service.name, role)
+        processes = [(s.name, role) for s in services for role in s.roles if f"{s.name}.{role}" not in without]
+        for name, role in processes:
+            system.start(name, role)
+        for name, role in processes:
+            system.wait_ready(name, role)
         yield system
     finally:
         for proc in system.procs.values():
