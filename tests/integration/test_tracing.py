@@ -1,5 +1,5 @@
-"""One trace from the ingest request, through the Kafka header, into the billing consumer's span and down to the
-SQL statements of its write."""
+"""One trace from a request to the gateway, forwarded over HTTP to ingest, through the Kafka header into the billing
+consumer's span, and down to the SQL statements of its write."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,12 +11,14 @@ from asgi_lifespan import LifespanManager
 from billing.app import create_app as create_billing
 from billing.config import BillingSettings
 from billing.worker import create_worker_app
+from gateway.app import create_app as create_gateway
+from gateway.config import GatewaySettings
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from tally_runtime.tracing import configure_tracing
-from tally_stack.testing import Infra, eventually, serving
+from tally_stack.testing import Infra, eventually, listening, serving
 from usage_ingest.app import create_app as create_ingest
 from usage_ingest.config import IngestSettings
 
@@ -45,6 +47,24 @@ async def running(infra: Infra, spans: InMemorySpanExporter) -> AsyncIterator[ht
         serving(create_ingest(ingest), "http://ingest", api_key=infra.api_key) as client,
     ):
         yield client
+
+
+@pytest.fixture(scope="module")
+async def gateway(infra: Infra, running: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway in front of a second ingest, this one on a port (the gateway forwards over HTTP)."""
+    ingest = IngestSettings(kafka_bootstrap_servers=infra.kafka_bootstrap, bootstrap_api_key=infra.api_key)
+    async with listening(create_ingest(ingest)) as ingest_url:
+        settings = GatewaySettings(
+            database_url=infra.database_urls["gateway"],
+            kafka_bootstrap_servers=infra.kafka_bootstrap,
+            bootstrap_api_key=infra.api_key,
+            admin_email=infra.admin_email,
+            admin_password=infra.admin_password,
+            ingest_url=ingest_url,
+            stream_enabled=False,
+        )
+        async with serving(create_gateway(settings), "http://gateway", api_key=infra.api_key) as client:
+            yield client
 
 
 def named(spans: InMemorySpanExporter, kind: SpanKind, name: str) -> list[ReadableSpan]:
@@ -107,3 +127,28 @@ async def test_the_consumers_sql_is_in_the_same_trace(running: httpx.AsyncClient
     write, sql = await eventually(written)
     assert write.context.trace_id == server.context.trace_id
     assert {statement.context.trace_id for statement in sql} == {server.context.trace_id}
+
+
+async def test_one_trace_crosses_the_gateway_ingest_and_billing(
+    gateway: httpx.AsyncClient, spans: InMemorySpanExporter
+) -> None:
+    event = {"id": uuid4().hex, "customer_id": f"gw-{uuid4().hex[:6]}", "type": "api_call"}
+    before = len(spans.get_finished_spans())
+    assert (await gateway.post("/v1/events", json=event)).status_code == 202
+    roots = [s for s in spans.get_finished_spans()[before:] if s.kind == SpanKind.SERVER and s.parent is None]
+    [front] = [s for s in roots if s.name == "POST /v1/events"]  # the gateway's: the trace's root
+    in_trace = [s for s in spans.get_finished_spans() if s.context.trace_id == front.context.trace_id]
+    calls = [s for s in in_trace if s.kind == SpanKind.CLIENT and s.parent == front.context]
+    [forward] = [s for s in calls if "http.url" in (s.attributes or {}) or "url.full" in (s.attributes or {})]
+
+    async def consumed() -> None:
+        finished = [s for s in spans.get_finished_spans() if s.context.trace_id == front.context.trace_id]
+        [ingest] = [
+            s
+            for s in finished
+            if s.kind == SpanKind.SERVER and s.parent and s.parent.span_id == forward.context.span_id
+        ]
+        assert ingest.parent is not None and ingest.parent.is_remote  # it came over HTTP in `traceparent`
+        assert len(ours(spans, front.context.trace_id)) == 1
+
+    await eventually(consumed)

@@ -18,6 +18,7 @@ from uuid import uuid4
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from asgi_lifespan import LifespanManager
@@ -216,6 +217,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "infra" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.infra)
+
+
+@asynccontextmanager
+async def listening(app: FastAPI) -> AsyncIterator[str]:
+    """The app served by uvicorn in this event loop on a free loopback port, for a caller that needs its URL (a
+    gateway forwarding to it); yields the base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task  # raises why it could not start
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @asynccontextmanager
