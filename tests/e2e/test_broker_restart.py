@@ -23,7 +23,7 @@ from tally_stack.system import System, run_system
 from tally_stack.testing import Infra, eventually, own_database
 
 pytestmark = pytest.mark.e2e
-EVENTS = 20_000
+EVENTS = 12_000  # each record batch is an S3 object that every fetch after the restart lists: keep them few
 CUSTOMERS = 10
 OUTAGE_S = 12  # longer than usage-ingest's 10 s publish timeout, so requests get 503 and the client retries
 
@@ -93,4 +93,4 @@ async def test_every_event_counted_once_across_a_broker_restart(durable: tuple[S
                 usage = await http.get(f"{system.url('gateway')}/v1/customers/{customer}/usage", params=params)
                 assert usage.json()["total"] == count, customer
 
-        await eventually(all_counted_once, seconds=240, interval=1)
+        await eventually(all_counted_once, seconds=420, interval=1)

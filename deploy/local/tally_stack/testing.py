@@ -141,15 +141,22 @@ async def recording_server(path: str = "/webhooks", secret: str = "") -> AsyncIt
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", receive)
+    async with serving_aiohttp(app) as base_url:
+        inbox.base_url, inbox.url = base_url, base_url + path
+        yield inbox
+
+
+@asynccontextmanager
+async def serving_aiohttp(app: web.Application) -> AsyncIterator[str]:
+    """A small aiohttp server (a fake upstream, a recorder) in this event loop on a free loopback port; yields its
+    base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         host, port = runner.addresses[0][:2]
-        inbox.base_url = f"http://{host}:{port}"
-        inbox.url = inbox.base_url + path
-        yield inbox
+        yield f"http://{host}:{port}"
     finally:
         await runner.cleanup()
 

@@ -17,7 +17,7 @@ from gateway.config import GatewaySettings
 from gateway.worker import create_worker_app
 from starlette.types import ASGIApp
 from tally_stack.procs import free_port
-from tally_stack.testing import Infra
+from tally_stack.testing import Infra, serving_aiohttp
 
 _addresses = count(1)
 
@@ -157,16 +157,9 @@ async def upstream() -> AsyncIterator[Upstream]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        server.base_url = f"http://{host}:{port}"
+    async with serving_aiohttp(app) as base_url:
+        server.base_url = base_url
         yield server
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

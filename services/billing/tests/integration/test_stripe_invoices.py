@@ -24,6 +24,7 @@ from billing.payment.stripe_api import StripeApi
 from billing.payment.stripe_items import stripe_items
 from pydantic import SecretStr
 from tally_stack.stripe_local import signed_headers
+from tally_stack.testing import serving_aiohttp
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "invoicing"
 DECLINED_METHOD = "pm_card_chargeDeclined"
@@ -175,16 +176,9 @@ def stripe_app(state: StripeInvoicing) -> web.Application:
 @pytest.fixture
 async def stripe_invoicing() -> AsyncIterator[StripeInvoicing]:
     state = StripeInvoicing()
-    runner = web.AppRunner(stripe_app(state), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    try:
+    async with serving_aiohttp(stripe_app(state)) as base_url:
+        state.url = base_url
         yield state
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
