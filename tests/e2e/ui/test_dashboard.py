@@ -136,7 +136,8 @@ async def test_kpis_equal_the_api(
 
     await page.set_viewport_size({"width": 390, "height": 844})  # a phone: the page reflows, only tables scroll
     await expect(page.locator("[data-kpi='mrr']")).to_be_visible()
-    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # the charts follow the new width on their next frames (Chart.js resizes through a ResizeObserver)
+    await page.wait_for_function("document.documentElement.scrollWidth <= window.innerWidth", timeout=10_000)
     await screenshot(page, artifacts, "overview-phone")
 
 
