@@ -13,24 +13,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import asyncpg
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from analytics.config import AnalyticsSettings
 from analytics.db import MIGRATIONS, SCHEMA
 from analytics.projections.rebuild import rebuild
 from analytics.projections.replay import Records, replay
-from tally_runtime.db import create_engine, migrate, session_factory
+from tally_runtime.db import create_engine, session_factory
 from tally_runtime.kafka import create_producer
-from tally_stack.bootstrap import bootstrap_database
-from tally_stack.dsn import libpq_url
-from tally_stack.procs import free_port
-from tally_stack.stack import load_secrets, password_var
+from tally_stack.procs import free_port, ready_or_stopped, spawn_logged, stop_process, until_ready
 
 from bench.analytics_data import MONTHS, history, month_start
 from bench.ingest import Row
 from bench.latency import percentile
-from bench.stack import STATE_DIR, RunningStack
+from bench.stack import STATE_DIR, RunningStack, bench_database
 
 PARTITIONS = 6
 TARGET_RATIO = 3.0
@@ -47,23 +43,6 @@ async def bench_topic(bootstrap: str, name: str) -> AsyncIterator[str]:
     finally:
         await admin.delete_topics([name])
         await admin.close()
-
-
-@asynccontextmanager
-async def bench_database(admin_url: str) -> AsyncIterator[str]:
-    """A database with analytics' schema and role, migrated, dropped afterwards; yields the role's URL."""
-    name = f"tally_bench_analytics_{os.getpid()}"
-    password = load_secrets(STATE_DIR, os.environ)[password_var(SCHEMA)]
-    try:
-        urls = await bootstrap_database(admin_url, name, [SCHEMA], {SCHEMA: password})
-        await migrate(MIGRATIONS, urls[SCHEMA])
-        yield urls[SCHEMA]
-    finally:
-        admin = await asyncpg.connect(libpq_url(admin_url))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def produce_all(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
@@ -86,21 +65,14 @@ async def api_process(url: str, bootstrap: str) -> AsyncIterator[str]:
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "TALLY_LOG_LEVEL": "WARNING",
     }
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "analytics", "api", env=env)
+    log = STATE_DIR / "bench-analytics-api.log"
+    process = spawn_logged([sys.executable, "-m", "analytics", "api"], log, env=env)
     base = f"http://127.0.0.1:{port}"
+    await asyncio.to_thread(ready_or_stopped, process, log, until_ready(process, base))
     try:
-        async with httpx.AsyncClient(timeout=2) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get(f"{base}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        await process.wait()
+        stop_process(process)
 
 
 async def latencies(http: httpx.AsyncClient, path: str, params: Callable[[], dict[str, str]], n: int) -> Row:
@@ -130,7 +102,7 @@ async def analytics_rows(stack: RunningStack, customers: int, requests: int) -> 
     print(f"analytics: {customers:,} customers, {MONTHS} months: {count:,} billing events", file=sys.stderr)
     rng = random.Random(6)
     topic = f"bench.billing-events.{os.getpid()}"
-    async with bench_topic(stack.kafka_bootstrap, topic), bench_database(stack.database_url) as url:
+    async with bench_topic(stack.kafka_bootstrap, topic), bench_database(stack.database_url, SCHEMA, MIGRATIONS) as url:
         produced_s = await timed(produce_all(stack.kafka_bootstrap, topic, records))
         print(f"analytics: produced in {produced_s:.1f} s", file=sys.stderr)
 

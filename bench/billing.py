@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from billing.db import SCHEMA
+from billing.db import MIGRATIONS, SCHEMA
 from billing.invoices import closing
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tally_runtime.db import create_engine, session_factory
@@ -23,7 +23,6 @@ from bench.billing_data import (
     EVENT_TYPE,
     PERIOD_END,
     PERIOD_START,
-    bench_database,
     connect,
     customer_key,
     expected_amount,
@@ -31,7 +30,7 @@ from bench.billing_data import (
     plan_spec,
 )
 from bench.ingest import Row
-from bench.stack import RunningStack
+from bench.stack import RunningStack, bench_database
 
 SUBSCRIPTIONS = 10_000
 TARGET_RATIO = 3.0
@@ -139,7 +138,7 @@ async def verify(url: str, customers: int, raw: Quantities, closed: int) -> None
 
 
 async def close_rows(stack: RunningStack, events: int) -> list[tuple[Row, str]]:
-    async with bench_database(stack.database_url) as url:
+    async with bench_database(stack.database_url, SCHEMA, MIGRATIONS) as url:
         engine = create_engine(url, SCHEMA, pool_size=2)
         try:
             sessions = session_factory(engine)

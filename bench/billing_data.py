@@ -5,11 +5,10 @@ Customers, usage events and subscriptions are INSERT ... SELECT generate_series;
 billing's own catalog and plan services, so each meter's backfill computes the daily totals from the stored events
 with the same SQL the consumer uses. The terms below also price the invoices independently (`expected_amount`)."""
 
-import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -18,16 +17,11 @@ from typing import Any
 import asyncpg
 from billing.catalog.schemas import MeterCreate
 from billing.catalog.service import create_meter
-from billing.db import MIGRATIONS, SCHEMA
+from billing.db import SCHEMA
 from billing.plans.schemas import PlanIn
 from billing.plans.service import create_plan
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tally_runtime.db import migrate
-from tally_stack.bootstrap import bootstrap_database
 from tally_stack.dsn import libpq_url
-from tally_stack.stack import load_secrets, password_var
-
-from bench.stack import STATE_DIR
 
 ANCHOR = datetime(2026, 9, 1, tzinfo=UTC)  # subscriptions started then, monthly
 PERIOD_START = datetime(2026, 10, 1, tzinfo=UTC)  # the period the bench closes
@@ -138,23 +132,6 @@ class Generated:
         yield
         self.seconds[name] = time.perf_counter() - started
         print(f"  billing data: {name}: {self.seconds[name]:.1f} s", file=sys.stderr, flush=True)
-
-
-@asynccontextmanager
-async def bench_database(admin_url: str) -> AsyncIterator[str]:
-    """A database with billing's schema and role, migrated, dropped afterwards. Yields the role's asyncpg URL."""
-    name = f"tally_bench_billing_{os.getpid()}"
-    password = load_secrets(STATE_DIR, os.environ)[password_var(SCHEMA)]
-    try:
-        urls = await bootstrap_database(admin_url, name, [SCHEMA], {SCHEMA: password})
-        await migrate(MIGRATIONS, urls[SCHEMA])
-        yield urls[SCHEMA]
-    finally:
-        admin = await asyncpg.connect(libpq_url(admin_url))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def connect(url: str) -> Any:

@@ -22,7 +22,7 @@ from gateway.config import GatewaySettings
 from gateway.dashboard.panels import sources
 from tally_stack.daemon import ENV_FILE
 from tally_stack.envfile import read_env_file
-from tally_stack.procs import free_port, log_tail, stop_process
+from tally_stack.procs import free_port, ready_or_stopped, stop_process, until_ready
 from tally_stack.services import get_service
 
 from bench.ingest import Row
@@ -123,22 +123,11 @@ def gateway_without(service_var: str, stack: RunningStack) -> Iterator[str]:
     with log.open("wb") as output:
         proc = subprocess.Popen([sys.executable, "-m", "gateway", "api"], env=env, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
+    ready_or_stopped(proc, log, until_ready(proc, url))
     try:
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the second gateway did not start:\n{log_tail(log)}")
-            time.sleep(0.3)
         yield url
     finally:
         stop_process(proc)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def _panels_ok(gateway_url: str, key: str) -> list[str]:

@@ -1,13 +1,16 @@
 """The running stack a benchmark measures: the one `make up` started, or one started (and stopped) for the run."""
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tally_runtime.db import migrate
+from tally_stack.bootstrap import bootstrap_database, drop_database
 from tally_stack.daemon import ENV_FILE, down, up
 from tally_stack.envfile import read_env_file
+from tally_stack.stack import load_secrets, password_var
 
 STATE_DIR = Path(os.environ.get("TALLY_STATE_DIR", ".tally")).resolve()
 
@@ -38,3 +41,17 @@ def running_stack() -> Iterator[RunningStack]:
     finally:
         if started_here:
             down(STATE_DIR)
+
+
+@asynccontextmanager
+async def bench_database(admin_url: str, schema: str, migrations: Path) -> AsyncIterator[str]:
+    """A database of the bench's own on the stack's server, with `schema`'s role, migrated, dropped afterwards;
+    yields the role's URL (the stack's own worker would otherwise act on what the bench writes)."""
+    name = f"tally_bench_{schema}_{os.getpid()}"
+    password = load_secrets(STATE_DIR, os.environ)[password_var(schema)]
+    try:
+        urls = await bootstrap_database(admin_url, name, [schema], {schema: password})
+        await migrate(migrations, urls[schema])
+        yield urls[schema]
+    finally:
+        await drop_database(admin_url, name)

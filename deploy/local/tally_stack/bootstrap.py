@@ -82,3 +82,12 @@ async def _ensure_schema(conn: asyncpg.Connection, database: str, schema: str, r
     await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}" AUTHORIZATION "{role}"')
     await conn.execute(f'ALTER SCHEMA "{schema}" OWNER TO "{role}"')
     await conn.execute(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
+
+
+async def drop_database(admin_url: str, database: str) -> None:
+    """Drops `database`, disconnecting whoever is still in it (a test's or a benchmark's own)."""
+    connection = await asyncpg.connect(libpq_url(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await connection.close()

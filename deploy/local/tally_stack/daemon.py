@@ -8,11 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from tally_stack.dsn import libpq_url, with_database
 from tally_stack.envfile import read_env_file
-from tally_stack.procs import log_tail
+from tally_stack.procs import answers_ready, log_tail
 from tally_stack.services import HOST, SERVICES
 from tally_stack.stack import DATABASE, Stack
 from tally_stack.stripe_local import billing_env
@@ -141,17 +139,10 @@ def _wait_until_ready(child: subprocess.Popen[bytes], state_dir: Path, timeout: 
             env = read_env_file(pending)
             apis = [env["TALLY_GATEWAY_URL"], env["TALLY_INGEST_URL"]]
             workers = [f"http://{HOST}:{s.worker_port}" for s in SERVICES if s.worker_port is not None]
-            if all(_ready(url) for url in apis + workers):
+            if all(answers_ready(url) for url in apis + workers):
                 return None
         time.sleep(1.0)
     return f"the gateway, usage-ingest and the workers were not ready within {timeout:.0f} s"
-
-
-def _ready(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/readyz", timeout=2.0).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _remove_state(state_dir: Path) -> None:

@@ -5,9 +5,12 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -84,3 +87,26 @@ def ready_or_stopped(
             raise RuntimeError(f"{exc}\n--- {log_path} (tail) ---\n{log_tail(log_path)}") from exc
         raise
     return proc
+
+
+def answers_ready(base_url: str) -> bool:
+    """Whether the process at `base_url` answers /readyz with 200 (any failure to connect: not yet)."""
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def until_ready(proc: subprocess.Popen[bytes], base_url: str, timeout_s: float = 60.0) -> Callable[[], None]:
+    """For `ready_or_stopped`: wait until `base_url` is ready; fail when `proc` exits first or time runs out."""
+
+    def wait() -> None:
+        deadline = time.monotonic() + timeout_s
+        while not answers_ready(base_url):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{base_url} exited with code {proc.returncode} before it was ready")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{base_url} was not ready within {timeout_s:.0f} s")
+            time.sleep(0.2)
+
+    return wait

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TypeVar
 from uuid import uuid4
 
-import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -26,9 +25,8 @@ from contracts.topics import TOPICS
 from fastapi import FastAPI
 from tally_cli.topics import create_topics
 
-from tally_stack.bootstrap import bootstrap_database
+from tally_stack.bootstrap import bootstrap_database, drop_database
 from tally_stack.broker import start_broker, wait_for_kafka
-from tally_stack.dsn import libpq_url
 from tally_stack.postgres import ensure_postgres
 from tally_stack.procs import free_port, stop_process
 from tally_stack.services import SCHEMAS
@@ -56,21 +54,13 @@ class Infra:
     admin_password: str = ""
 
 
-async def _drop_database(admin_url: str, database: str) -> None:
-    connection = await asyncpg.connect(libpq_url(admin_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 @contextmanager
 def own_database(admin_url: str, name: str, passwords: dict[str, str]) -> Iterator[dict[str, str]]:
     """A database with every service's schema and role, dropped afterwards. Yields {schema: role URL}."""
     try:
         yield asyncio.run(bootstrap_database(admin_url, name, SCHEMAS, passwords))
     finally:
-        asyncio.run(_drop_database(admin_url, name))
+        asyncio.run(drop_database(admin_url, name))
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,10 @@ forwarded route whose service is down, as here), and every response matches the 
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from gateway.proxy.routes import ROUTES
@@ -20,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tally_stack.procs import free_port, log_tail, stop_process
+from tally_stack.procs import free_port, ready_or_stopped, stop_process, until_ready
 from tally_stack.testing import Infra
 
 FORWARDED = {(route.method, route.path) for route in ROUTES}
@@ -45,22 +43,11 @@ def gateway_process(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> I
     with Path(log).open("wb") as output:
         proc = subprocess.Popen([sys.executable, "-m", "gateway", "api"], env=env, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
+    ready_or_stopped(proc, Path(log), until_ready(proc, url))
     try:
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the gateway did not start:\n{log_tail(log)}")
-            time.sleep(0.2)
         yield url
     finally:
         stop_process(proc)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.fixture(scope="session")
