@@ -1,13 +1,12 @@
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
-from contracts.usage import EVENT_TYPE_PATTERN
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from analytics.attribution.weights import DEFAULT_HALF_LIFE, Model
+from analytics.query_fields import EventType, after_from, bounded_span
 
 MAX_LOOKBACK = timedelta(days=366)
-EventType = Annotated[str, Field(pattern=EVENT_TYPE_PATTERN)]
 
 
 class AttributionQuery(BaseModel):
@@ -31,18 +30,10 @@ class AttributionQuery(BaseModel):
 
     @field_validator("lookback", "half_life")
     @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0) or value > MAX_LOOKBACK:
-            raise ValueError(f"must be more than 0 and at most {MAX_LOOKBACK.days} days")
-        return value
+    def _bounded(cls, value: timedelta) -> timedelta:
+        return bounded_span(value, MAX_LOOKBACK)
 
-    @field_validator("to")
-    @classmethod
-    def _after_from(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("from_")
-        if start is not None and value <= start:
-            raise ValueError("must be after from")
-        return value
+    _to_after_from = field_validator("to")(after_from)
 
 
 class TouchpointCredit(BaseModel):

@@ -1,12 +1,11 @@
 from datetime import datetime, timedelta
-from typing import Annotated
 
-from contracts.usage import EVENT_TYPE_PATTERN
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from analytics.query_fields import EventType, after_from, bounded_span
 
 MAX_STEPS = 20
 MAX_WITHIN = timedelta(days=366)
-EventType = Annotated[str, Field(pattern=EVENT_TYPE_PATTERN)]
 
 
 class FunnelQuery(BaseModel):
@@ -22,17 +21,9 @@ class FunnelQuery(BaseModel):
     @field_validator("within")
     @classmethod
     def _within(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0) or value > MAX_WITHIN:
-            raise ValueError(f"must be more than 0 and at most {MAX_WITHIN.days} days")
-        return value
+        return bounded_span(value, MAX_WITHIN)
 
-    @field_validator("to")
-    @classmethod
-    def _after_from(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("from_")
-        if start is not None and value <= start:
-            raise ValueError("must be after from")
-        return value
+    _to_after_from = field_validator("to")(after_from)
 
 
 class FunnelStep(BaseModel):
