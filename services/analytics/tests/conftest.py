@@ -55,9 +55,13 @@ def at(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=UTC)
 
 
+_UNUSED_CURRENCIES = random.sample([f"Z{a}{b}" for a in string.ascii_uppercase for b in string.ascii_uppercase], 676)
+
+
 def new_currency() -> str:
-    """A currency code of its own keeps a test's metrics apart from every other test's on the shared topic."""
-    return "Z" + "".join(random.choices(string.ascii_uppercase, k=2))
+    """A currency code of its own keeps a test's metrics apart from every other test's on the shared topic: each of
+    the 676 codes is given once per test session (codes drawn at random could be drawn twice)."""
+    return _UNUSED_CURRENCIES.pop()
 
 
 class History:
@@ -126,7 +130,9 @@ class History:
         self.terms[subscription_id] = terms
         self.events.append(event_cls.of(f"evt_{uuid4().hex}", data, source="test", time=at(day)))
 
-    def invoice(self, customer_id: str, day: str, usage_minor: int, *, paid: bool = True) -> str:
+    def invoice(
+        self, customer_id: str, day: str, usage_minor: int, *, paid: bool = True, subscription_id: str | None = None
+    ) -> str:
         invoice_id = f"inv_{uuid4().hex[:12]}"
         line = InvoiceLine(
             kind="usage", meter="api", quantity="1", amount_minor=usage_minor, period_start=at(day), period_end=at(day)
@@ -135,6 +141,7 @@ class History:
             invoice_id=invoice_id,
             number=invoice_id[-10:],
             customer_id=customer_id,
+            subscription_id=subscription_id,
             status="finalized",
             currency=self.currency,
             period_start=at(day),
@@ -206,8 +213,15 @@ def usage_feed(infra: Infra) -> UsageFeed:
     return UsageFeed(infra.kafka_bootstrap)
 
 
+_QUIET_WEEKS = 26
+_UNUSED_QUIET_MONDAYS = random.sample(
+    [date(1995, 1, 2) + timedelta(weeks=w) for w in range(0, 52 * 20, _QUIET_WEEKS)], 52 * 20 // _QUIET_WEEKS
+)
+
+
 @pytest.fixture
 def quiet_monday() -> date:
-    """A random Monday in 1995-2014, far from other tests' histories: whole-population questions (adoption,
-    funnels, RFM) over the weeks after it see only this test's customers."""
-    return date(1995, 1, 2) + timedelta(weeks=random.randrange(52 * 20))
+    """A Monday in 1995-2014 whose following 26 weeks no other test of the session is given: whole-population
+    questions (adoption, funnels, RFM) over them see only this test's customers. Mondays drawn at random could
+    fall within weeks of each other, which made adoption count another test's customers."""
+    return _UNUSED_QUIET_MONDAYS.pop()
