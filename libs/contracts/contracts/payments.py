@@ -22,7 +22,8 @@ class Payment(BaseModel):
     customer_id: CustomerId
     subscription_id: str | None = None
     amount_minor: int = Field(ge=0)
-    """The invoice's total; for a refund or a dispute, the amount refunded or disputed."""
+    """The invoice's total; for a refund or a dispute, that one's amount (a payment refunded in parts has an event per
+    refund)."""
     currency: Currency
     attempt: int = Field(ge=1)
     payment_intent_id: str | None = None

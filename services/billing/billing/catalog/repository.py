@@ -42,3 +42,7 @@ async def list_meters(session: AsyncSession, after: str | None, limit: int) -> S
 async def meter_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     """Which of `keys` name a meter."""
     return set((await session.execute(select(Meter.key).where(Meter.key.in_(keys)))).scalars())
+
+
+async def meters_of_event_type(session: AsyncSession, event_type: str) -> list[Meter]:
+    return list((await session.execute(select(Meter).where(Meter.event_type == event_type))).scalars())

@@ -19,9 +19,9 @@ _ONE_AT_A_TIME = "stripe import"  # the advisory lock that keeps two starts from
 
 @router.post("/stripe", status_code=202)
 async def import_from_stripe(data: StripeImportIn, request: Request, response: Response) -> ImportOut:
-    """Backfills customers, plans, subscriptions with their history, invoices and payments from a Stripe account, in
-    the background; `GET /v1/imports/{id}` shows how far it got. Running it again creates nothing twice. The key is
-    held in memory for the run only."""
+    """Backfills customers, plans, subscriptions with their history, invoices, payments, refunds and disputes from a
+    Stripe account, in the background; `GET /v1/imports/{id}` shows how far it got. Running it again creates nothing
+    twice. The key is held in memory for the run only."""
     settings: BillingSettings = request.app.state.billing_settings
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     now = datetime.now(UTC)

@@ -5,7 +5,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from billing.imports.stripe_objects import Customer, Invoice, Subscription
+from billing.imports.stripe_objects import Customer, Invoice, Raw, Subscription
+from billing.payment.money_back import MoneyBack
 
 MAX_SKIPPED = 200
 LAST = 9  # the rank of a step that comes after everything else at its moment
@@ -16,13 +17,17 @@ class Progress:
     """What a run did so far: (kind, outcome) counts, and why objects were skipped (the first MAX_SKIPPED)."""
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    skipped: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # and problems with what was imported
 
     def count(self, kind: str, outcome: str) -> None:
         self.counts[kind, outcome] += 1
 
     def skip(self, kind: str, stripe_id: str, reason: str) -> None:
         self.count(kind, "skipped")
+        self.problem(kind, stripe_id, reason)
+
+    def problem(self, kind: str, stripe_id: str, reason: str) -> None:
+        """Why an object was skipped, or imported otherwise than Stripe has it (counted as what it became)."""
         if len(self.skipped) < MAX_SKIPPED:
             self.skipped.append({"kind": kind, "stripe_id": stripe_id, "reason": reason})
 
@@ -36,6 +41,8 @@ class Run:
     now: datetime
     default_currency: str
     plans: dict[str, str] = field(default_factory=dict)  # price ref -> plan key, as this run found or made them
+    # The account's refunds and disputes by payment intent, read once at the start of the run.
+    money_back: dict[str, list[MoneyBack]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class CustomerData:
     invoices: Sequence[Invoice]
     product_names: Mapping[str, str | None]
     payment_intents: Mapping[str, str | None]  # by Stripe invoice id, where the API keeps payments apart
+    meters: Mapping[str, Raw | None] = field(default_factory=dict)  # Stripe billing meters its new plans bill
 
 
 class Timeline:

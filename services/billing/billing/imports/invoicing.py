@@ -1,5 +1,6 @@
-"""Writing one Stripe invoice (and its payment) into Tally: as a finalized invoice numbered as in Stripe, whose
-later steps (uncollectible, paid, void) and payment are played on the customer's timeline at their moments.
+"""Writing one Stripe invoice (and its payment, with its refunds and disputes) into Tally: as a finalized invoice
+numbered as in Stripe, whose later steps (uncollectible, paid, void), payment, refunds and disputes are played on the
+customer's timeline at their moments.
 
 An invoice still open in Stripe is Stripe's to collect: it gets a payment collection in status `external`, so Tally's
 payment run never charges it too; running the import again brings its outcome over."""
@@ -17,6 +18,7 @@ from tally_runtime.ids import new_id
 from billing.customers.models import Customer
 from billing.imports import history, repository
 from billing.imports.context import CustomerData, Progress, Run, Timeline
+from billing.imports.refunds import import_money_back, payment_intent
 from billing.imports.stripe_objects import Invoice as StripeInvoice
 from billing.invoices import service as invoices
 from billing.invoices.models import Invoice, InvoiceLine
@@ -66,6 +68,8 @@ async def import_invoice(  # noqa: PLR0917 (the invoice and the customer's conte
             timeline.add(at, TRANSITION, reactivate)
         if invoice.amount_paid_minor > 0:
             await _payment(session, invoice, row, data, run, known, progress, timeline, at)
+    if invoice.status == "paid" and invoice.amount_paid_minor > 0:
+        await import_money_back(session, invoice, row, data, run, progress, timeline)
 
 
 async def _payment(  # noqa: PLR0917 (the payment and where it goes)
@@ -79,10 +83,17 @@ async def _payment(  # noqa: PLR0917 (the payment and where it goes)
     timeline: Timeline,
     paid_at: datetime,
 ) -> None:
-    """The payment that settled the invoice, announced right after it was paid (once: it is mapped too)."""
+    """The payment that settled the invoice, announced right after it was paid (once: it is mapped too), and kept
+    on the invoice's collection, as Tally's own payments are, so that its refunds and disputes find it."""
     if ("payment", invoice.id) in known:
         return
-    intent = invoice.payment_intent if invoice.payment_on_invoice else data.payment_intents.get(invoice.id)
+    intent = await payment_intent(session, invoice, row, data)
+    collection = await session.get(Collection, row.id)
+    if collection is None:
+        collection = Collection(invoice_id=row.id)
+        session.add(collection)
+    collection.status, collection.attempts, collection.last_error = "paid", invoice.attempts, None
+    collection.payment_intent_id = intent or collection.payment_intent_id
     announce = partial(
         publish_payment,
         session,

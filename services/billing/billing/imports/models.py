@@ -29,8 +29,10 @@ class StripeImport(Base):
 
 class ImportedObject(Base):
     """A Stripe object and the Tally object it became (or was linked to): an import looks here first, so running it
-    again creates nothing twice. `kind`: customer, plan (tally_id is the plan key), subscription, invoice, payment
-    (of the Stripe invoice named; tally_id is the Tally invoice)."""
+    again creates nothing twice. `kind`: customer, plan (stripe_id is the subscription's price refs, see
+    stripe_prices.Plan; tally_id the plan key), meter (a Stripe billing meter, or a metered price without one;
+    tally_id the meter key), subscription, invoice, payment (of the Stripe invoice named; tally_id is the Tally
+    invoice)."""
 
     __tablename__ = "stripe_import_objects"
 

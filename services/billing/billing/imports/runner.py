@@ -24,6 +24,7 @@ from billing.imports.stripe_objects import (
     read_invoice,
     read_subscription,
 )
+from billing.payment.money_back import by_payment_intent, dispute_of, refund_of
 from billing.payment.stripe_import import ImportFailed, Raw, StripeReader
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ async def execute(sessions: async_sessionmaker[AsyncSession], run: Run, reader: 
     try:
         async with sessions() as session, session.begin():
             await repository.beat(session, run.import_id, _now(), status="running", started_at=_now())
+        await _read_money_back(run, reader)
         async for raw in reader.customers():
             progress = await _one(sessions, run, reader, raw, progress)
         await _finish(sessions, run.import_id, progress, "succeeded", None)
@@ -71,11 +73,12 @@ async def _one(
     try:
         customer = read_customer(raw)
         subscriptions = [read_subscription(sub) for sub in await reader.subscriptions_of(customer.id)]
+        metered = frozenset(item.price_id for sub in subscriptions if sub.plan for item in sub.plan.metered)
         invoices = []
         for found in await reader.invoices_of(customer.id):
             if (found.get("lines") or {}).get("has_more"):  # a list shows the first lines of each invoice only
                 found["lines"] = {"data": await reader.invoice_lines(found["id"])}
-            invoices.append(read_invoice(found))
+            invoices.append(read_invoice(found, metered))
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         log.warning("stripe import %s: customer %s skipped", run.import_id, raw.get("id"), exc_info=True)
         skipped = Progress()
@@ -83,19 +86,39 @@ async def _one(
         return progress.plus(skipped)
     async with sessions() as session:
         known = await repository.mapped(session, writer.keys(CustomerData(customer, subscriptions, invoices, {}, {})))
-    wanted = {sub.price.product for sub in subscriptions if sub.price and ("plan", sub.price.ref) not in known}
-    names = {product: await reader.product_name(product) for product in wanted if product}
+    wanted = {
+        product
+        for sub in subscriptions
+        if sub.plan and ("plan", sub.plan.ref) not in known
+        for product in sub.plan.products
+    }
+    names = {product: await reader.product_name(product) for product in sorted(wanted)}
+    meters = {
+        item.meter: await reader.billing_meter(item.meter)
+        for sub in subscriptions
+        if sub.plan and ("plan", sub.plan.ref) not in known
+        for item in sub.plan.metered
+        if item.meter and ("meter", item.meter) not in known
+    }
     intents: dict[str, str | None] = {}
     for invoice in invoices:
         if invoice.status == "paid" and not invoice.payment_on_invoice and ("payment", invoice.id) not in known:
             intents[invoice.id] = payment_intent_of(await reader.invoice_payments(invoice.id))
-    data = CustomerData(customer, subscriptions, invoices, names, intents)
+    data = CustomerData(customer, subscriptions, invoices, names, intents, meters)
     mine = Progress()
     async with sessions() as session, session.begin():
         await writer.import_customer(session, data, run, mine)
         total = progress.plus(mine)  # only once committed: the counts are what is in the database
         await repository.beat(session, run.import_id, _now(), counts=_counts(total), skipped=total.skipped)
     return total
+
+
+async def _read_money_back(run: Run, reader: StripeReader) -> None:
+    """The account's refunds and disputes, by the payment intent they give back from: each imported paid invoice
+    takes those of its payment."""
+    facts = [fact for raw in await reader.refunds() if (fact := refund_of(raw))]
+    facts += [dispute_of(raw, run.now) for raw in await reader.disputes()]
+    run.money_back.update(by_payment_intent(facts))
 
 
 def _counts(progress: Progress) -> dict[str, dict[str, int]]:

@@ -40,10 +40,13 @@ class KindCounts(BaseModel):
 
 class ImportCounts(BaseModel):
     customers: KindCounts = Field(default_factory=KindCounts)
+    meters: KindCounts = Field(default_factory=KindCounts)
     plans: KindCounts = Field(default_factory=KindCounts)
     subscriptions: KindCounts = Field(default_factory=KindCounts)
     invoices: KindCounts = Field(default_factory=KindCounts)
     payments: KindCounts = Field(default_factory=KindCounts)
+    refunds: KindCounts = Field(default_factory=KindCounts)
+    disputes: KindCounts = Field(default_factory=KindCounts)
 
 
 class SkippedOut(BaseModel):
@@ -60,7 +63,9 @@ class ImportOut(BaseModel):
     status: Literal["queued", "running", "succeeded", "failed"]
     livemode: bool | None = Field(description="Whether the key was a live one (sk_live_, rk_live_)")
     counts: ImportCounts
-    skipped: list[SkippedOut] = Field(description="Why objects were skipped (the first 200)")
+    skipped: list[SkippedOut] = Field(
+        description="Why objects were skipped, or imported otherwise than Stripe has them (the first 200)"
+    )
     error: str | None
     created_at: datetime
     started_at: datetime | None

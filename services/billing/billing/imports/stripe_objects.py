@@ -3,15 +3,16 @@
 Both shapes are read: the current API's (a subscription's period on its items, the invoice's subscription under
 `parent`, lines typed by their `parent`, payments as separate InvoicePayments) and the older one that localstripe
 serves (the period on the subscription, `invoice.subscription`, `invoice.payment_intent`, a `plan` on items and
-lines). What Tally cannot hold is not guessed at: the object gets a `problem`, and the import skips it with that
-reason."""
+lines); a subscription's prices are read by stripe_prices. What Tally cannot hold is not guessed at: the object gets a
+`problem`, and the import skips it with that reason."""
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+from billing.imports.stripe_prices import Plan, read_item, read_plan
 
 Raw = Mapping[str, Any]
 STATUSES = frozenset({"trialing", "active", "past_due", "unpaid", "canceled"})
@@ -20,8 +21,6 @@ _NOT_IMPORTED = {
     "incomplete_expired": "incomplete_expired (its first payment never went through)",
     "paused": "paused: Tally has no paused subscriptions",
 }
-_INTERVALS = {("month", 1): "month", ("month", 12): "year", ("year", 1): "year"}
-_KEY_LENGTH = 100
 _METADATA_PAIRS = 49  # Tally keeps 50, one of them the Stripe id
 
 
@@ -75,69 +74,6 @@ def read_customer(raw: Raw) -> Customer:
 
 
 @dataclass(frozen=True)
-class Price:
-    """A subscription item's price (or, in older API versions, its plan) at the item's quantity: one Tally plan."""
-
-    price_id: str
-    quantity: int
-    currency: str
-    product: str | None
-    nickname: str | None
-    interval: str | None  # month or year; None when Tally has no such interval
-    amount_minor: int | None  # per period, for the whole quantity
-    problem: str | None
-
-    @property
-    def ref(self) -> str:
-        """What the Tally plan stands for: the price, times the quantity when above one."""
-        return self.price_id if self.quantity == 1 else f"{self.price_id}*{self.quantity}"
-
-    @property
-    def plan_key(self) -> str:
-        key = "stripe_" + re.sub(r"[^a-z0-9_]+", "_", self.price_id.lower())
-        suffix = f"_x{self.quantity}" if self.quantity != 1 else ""
-        return key[: _KEY_LENGTH - len(suffix)] + suffix
-
-    def plan_name(self, product_name: str | None) -> str:
-        name = product_name or self.nickname or self.price_id
-        return (name if self.quantity == 1 else f"{name} x {self.quantity}")[:200]
-
-
-def read_price(item: Raw) -> Price:
-    price = item.get("price") or item.get("plan") or {}
-    if isinstance(price, str):
-        price = {"id": price}
-    # A price has `recurring`; an older plan has the same fields at its top level.
-    recurring = price.get("recurring") or {name: price.get(name) for name in ("interval", "usage_type")}
-    quantity = int(item.get("quantity") or 1)
-    unit = price.get("unit_amount", price.get("amount"))
-    every = str(recurring.get("interval") or "")
-    count = int(recurring.get("interval_count") or price.get("interval_count") or 1)
-    interval = _INTERVALS.get((every, count))
-    problem = None
-    if price.get("type") == "one_time" or not every:
-        problem = "not a recurring price"
-    elif recurring.get("usage_type") == "metered":
-        problem = "a metered price: Tally prices usage with its own meters and plan charges"
-    elif price.get("billing_scheme") == "tiered":
-        problem = "a tiered price: a Tally plan's base price is one amount"
-    elif interval is None:
-        problem = f"billed every {count} {every}: Tally plans are monthly or yearly"
-    elif unit is None:
-        problem = "a price without a unit amount"
-    return Price(
-        price_id=str(price.get("id") or "unknown"),
-        quantity=quantity,
-        currency=str(price.get("currency") or "").upper(),
-        product=object_id(price.get("product")),
-        nickname=price.get("nickname") or None,
-        interval=interval,
-        amount_minor=int(unit) * quantity if unit is not None else None,
-        problem=problem,
-    )
-
-
-@dataclass(frozen=True)
 class Subscription:
     id: str
     customer: str
@@ -152,12 +88,12 @@ class Subscription:
     cancel_at_period_end: bool
     canceled_at: datetime | None
     ended_at: datetime | None
-    price: Price | None
+    plan: Plan | None  # its items' prices
     problem: str | None
 
     @property
     def currency(self) -> str | None:
-        return self.price.currency if self.price else None
+        return self.plan.currency if self.plan else None
 
 
 def read_subscription(raw: Raw) -> Subscription:
@@ -165,15 +101,17 @@ def read_subscription(raw: Raw) -> Subscription:
     data = items.get("data") or []
     first = data[0] if data else {}
     start = moment(raw.get("start_date")) or _required_moment(raw, "created")
-    price = read_price(first) if data else None
+    plan = read_plan([read_item(item) for item in data]) if data else None
     status = str(raw.get("status"))
     problem = None
     if status not in STATUSES:
         problem = _NOT_IMPORTED.get(status, f"status {status}")
-    elif price is None or len(data) != 1 or items.get("has_more"):
-        problem = f"{len(data)} prices on one subscription: a Tally subscription has one plan"
-    elif price.problem:
-        problem = price.problem
+    elif plan is None:
+        problem = "no prices"
+    elif items.get("has_more"):  # the reader lists the rest; this is a list it could not complete
+        problem = f"more prices than the {len(data)} listed"
+    elif plan.problem:
+        problem = plan.problem
     return Subscription(
         id=raw["id"],
         customer=str(object_id(raw.get("customer"))),
@@ -188,7 +126,7 @@ def read_subscription(raw: Raw) -> Subscription:
         cancel_at_period_end=bool(raw.get("cancel_at_period_end")),
         canceled_at=moment(raw.get("canceled_at")),
         ended_at=moment(raw.get("ended_at")),
-        price=price,
+        plan=plan,
         problem=problem,
     )
 
@@ -230,10 +168,12 @@ class Invoice:
     payment_on_invoice: bool  # older API versions name the payment intent on the invoice itself
 
 
-def read_invoice(raw: Raw) -> Invoice:
+def read_invoice(raw: Raw, metered_prices: frozenset[str] = frozenset()) -> Invoice:
+    """`metered_prices`: the customer's metered prices, whose subscription lines are usage (current API versions name
+    a line's price only)."""
     created = _required_moment(raw, "created")
     transitions = raw.get("status_transitions") or {}
-    listed = [_line(line, created) for line in (raw.get("lines") or {}).get("data") or []]
+    listed = [_line(line, created, metered_prices) for line in (raw.get("lines") or {}).get("data") or []]
     start = min((line.period_start for line in listed), default=moment(raw.get("period_start")) or created)
     end = max((line.period_end for line in listed), default=moment(raw.get("period_end")) or created)
     lines, credits, tax = _amounts(raw, listed, start, end)
@@ -274,11 +214,12 @@ def payment_intent_of(invoice_payments: Sequence[Raw]) -> str | None:
     return None
 
 
-def _line(raw: Raw, fallback: datetime) -> Line:
+def _line(raw: Raw, fallback: datetime, metered_prices: frozenset[str]) -> Line:
     parent = raw.get("parent") or {}
     details = parent.get(str(parent.get("type"))) or {}
     if parent.get("type") == "subscription_item_details":
-        kind = "proration" if details.get("proration") else "base_fee"
+        price = ((raw.get("pricing") or {}).get("price_details") or {}).get("price")
+        kind = "proration" if details.get("proration") else "usage" if price in metered_prices else "base_fee"
     elif parent.get("type") == "invoice_item_details":
         kind = "proration" if details.get("proration") else "adjustment"
     elif raw.get("proration"):  # older API versions, localstripe

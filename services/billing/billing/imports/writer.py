@@ -6,7 +6,6 @@ announces the change as a live Tally would have, at the moment it happened in St
 (the map in stripe_import_objects) is left as it is, except an invoice that Stripe has moved on since (paid,
 voided), which takes the steps it missed."""
 
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -23,16 +22,12 @@ from billing.customers import repository as customers
 from billing.customers import service as customer_service
 from billing.customers.models import Customer
 from billing.imports import history, repository
+from billing.imports.catalog import plan_for
 from billing.imports.context import LAST, CustomerData, Progress, Run, Timeline
 from billing.imports.invoicing import import_invoice
 from billing.imports.stripe_objects import Customer as StripeCustomer
-from billing.imports.stripe_objects import Price
 from billing.imports.stripe_objects import Subscription as StripeSubscription
 from billing.payment.models import StripeCustomer as Payer
-from billing.plans import repository as plans
-from billing.plans import service as plan_service
-from billing.plans.models import PlanVersion
-from billing.plans.schemas import PlanIn
 from billing.rating.periods import Interval
 from billing.subscriptions.events import announce as announce_subscription
 from billing.subscriptions.events import terms_of
@@ -43,7 +38,8 @@ def keys(data: CustomerData) -> list[tuple[str, str]]:
     """Everything of the customer the map may hold."""
     found = [("customer", data.customer.id)]
     found += [("subscription", sub.id) for sub in data.subscriptions]
-    found += [("plan", sub.price.ref) for sub in data.subscriptions if sub.price]
+    found += [("plan", sub.plan.ref) for sub in data.subscriptions if sub.plan]
+    found += [("meter", item.meter_ref) for sub in data.subscriptions if sub.plan for item in sub.plan.metered]
     found += [(kind, invoice.id) for invoice in data.invoices for kind in ("invoice", "payment")]
     return found
 
@@ -153,14 +149,14 @@ async def _subscription(  # noqa: PLR0917 (what the subscription is made from)
     progress: Progress,
     timeline: Timeline,
 ) -> tuple[Subscription, history.Now] | None:
-    if sub.problem or sub.price is None:
+    if sub.problem or sub.plan is None:
         progress.skip("subscriptions", sub.id, sub.problem or "no price")
         return None
     if sub.currency != customer.currency:
         reason = f"in {sub.currency}, while the customer pays in {customer.currency}"
         progress.skip("subscriptions", sub.id, reason)
         return None
-    plan = await _plan(session, sub.price, data, run, progress)
+    plan = await plan_for(session, sub.plan, data, run, progress)
     interval = cast(Interval, plan.interval)
     standing = history.standing(sub, interval, run.now)
     states = history.subscription_history(sub, interval, run.now, history.overdue_since(data.invoices, sub.id))
@@ -197,42 +193,3 @@ async def _take(session: AsyncSession, row: Subscription, state: history.State) 
     row.cancel_at_period_end, row.canceled_at = state.cancel_at_period_end, state.canceled_at
     row.ended_at = state.ended_at
     await announce_subscription(session, row, cast(Change, state.change), effective_at=state.at, previous=previous)
-
-
-async def _plan(session: AsyncSession, price: Price, data: CustomerData, run: Run, progress: Progress) -> PlanVersion:
-    """The Tally plan standing for the price at that quantity (`stripe_<price id>`, with `_x<n>` for a quantity n),
-    made through billing's plan service the first time; prices cannot change in Stripe, so one version does."""
-    key = run.plans.get(price.ref)
-    if key is None:
-        key = (await repository.mapped(session, [("plan", price.ref)])).get(("plan", price.ref))
-        if key is not None:
-            progress.count("plans", "existing")
-        else:
-            key = await _new_plan(session, price, data.product_names.get(price.product or ""))
-            await repository.map_object(session, "plan", price.ref, key, run.import_id)
-            progress.count("plans", "created")
-        run.plans[price.ref] = key
-    plan = await plans.version_of(session, key, 1)
-    if plan is None:
-        raise RuntimeError(f"the plan {key!r} an earlier import made is gone")
-    return plan
-
-
-async def _new_plan(session: AsyncSession, price: Price, product_name: str | None) -> str:
-    assert price.interval is not None and price.amount_minor is not None
-    name = price.plan_name(product_name)
-    hashed = f"{price.plan_key[:91]}_{hashlib.sha1(price.ref.encode()).hexdigest()[:8]}"
-    # The hashed key when someone's own plan has the plain one (or another price's id differs only in case).
-    for key in (price.plan_key, hashed):
-        terms = PlanIn(
-            key=key,
-            name=name,
-            currency=price.currency,
-            interval=cast(Interval, price.interval),
-            base_price_minor=price.amount_minor,
-        )
-        try:
-            return (await plan_service.create_plan(session, terms)).key
-        except plan_service.PlanExists:
-            continue
-    raise RuntimeError(f"the plan keys {price.plan_key!r} and {hashed!r} are both taken")

@@ -1,3 +1,4 @@
+import logging
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -13,13 +14,15 @@ from billing.credits.models import CreditPurchase
 from billing.credits.schemas import PurchaseIn, PurchaseOut
 from billing.credits.service import InvalidGrant
 from billing.customers.api import unknown_customer
+from billing.customers.models import Customer
 from billing.customers.service import UnknownCustomer, get_customer
 from billing.db import SessionDep
 from billing.payment import collection, webhooks
 from billing.payment.models import Collection, StripeCustomer
-from billing.payment.stripe_api import PaymentDeclined, StripeApi, StripeUnavailable
+from billing.payment.stripe_api import PaymentDeclined, StripeApi, StripeRefused, StripeUnavailable
 
 router = APIRouter(tags=["payments"])
+log = logging.getLogger(__name__)
 
 
 class PaymentMethodIn(BaseModel):
@@ -84,15 +87,32 @@ async def set_payment_method(
                 stripe_customer_id=await api.create_customer(customer.id, customer.name, customer.email),
             )
             session.add(payer)
-        await api.attach_payment_method(payer.stripe_customer_id, data.payment_method)
+        await _attach(api, customer, payer, data.payment_method)
     except PaymentDeclined as exc:
         raise Problem(402, f"Stripe refused the payment method: {exc}.") from None
+    except StripeRefused as exc:
+        errors = [{"field": "payment_method", "reason": f"Stripe refused it ({exc})"}]
+        raise Problem(422, "Stripe refused the payment method.", errors=errors) from None
     except StripeUnavailable as exc:
         raise Problem(503, f"Stripe did not answer ({exc}); retry.", headers={"Retry-After": "5"}) from None
     payer.payment_method_id = data.payment_method
     return PaymentMethodOut(
         customer_id=customer.id, stripe_customer_id=payer.stripe_customer_id, payment_method=data.payment_method
     )
+
+
+async def _attach(api: StripeApi, customer: Customer, payer: StripeCustomer, payment_method: str) -> None:
+    """Attaches the method; when Stripe refuses because it no longer has the payer (deleted there, or another
+    Stripe under this database), makes the payer again and attaches it to the new one."""
+    try:
+        await api.attach_payment_method(payer.stripe_customer_id, payment_method)
+    except StripeRefused:
+        if await api.customer_exists(payer.stripe_customer_id):
+            raise
+        gone = payer.stripe_customer_id
+        payer.stripe_customer_id = await api.create_customer(customer.id, customer.name, customer.email, replacing=gone)
+        log.warning("Stripe has no customer %s any more: %s is now %s", gone, customer.id, payer.stripe_customer_id)
+        await api.attach_payment_method(payer.stripe_customer_id, payment_method)
 
 
 @router.post("/v1/customers/{customer_ref}/credit-purchases", status_code=201, tags=["credits"])

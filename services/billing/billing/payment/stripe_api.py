@@ -5,7 +5,7 @@ from our ids, so a retried step never creates it twice. The API key never reache
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import stripe
 from pydantic import SecretStr
@@ -17,6 +17,7 @@ from stripe.params import (
     InvoicePayParams,
     InvoiceRetrieveParams,
     PaymentIntentCreateParams,
+    RefundListParams,
 )
 
 T = TypeVar("T")
@@ -66,14 +67,26 @@ class StripeApi:
             max_network_retries=retries,
         )
 
-    async def create_customer(self, customer_id: str, name: str, email: str | None) -> str:
+    async def create_customer(self, customer_id: str, name: str, email: str | None, *, replacing: str = "") -> str:
+        """`replacing`: the Stripe customer that is gone, when this one takes its place (a key of its own)."""
         params: CustomerCreateParams = {"name": name, "metadata": {"tally_customer_id": customer_id}}
         if email:
             params["email"] = email
-        customer = await self._call(
-            self._client.v1.customers.create_async(params, {"idempotency_key": f"tally-customer-{customer_id}"})
-        )
+        key = f"tally-customer-{customer_id}" + (f"-replacing-{replacing}" if replacing else "")
+        customer = await self._call(self._client.v1.customers.create_async(params, {"idempotency_key": key}))
         return str(customer.id)
+
+    async def customer_exists(self, stripe_customer_id: str) -> bool:
+        """False when Stripe has no such customer, or only a deleted one."""
+        try:
+            found = await self._client.v1.customers.retrieve_async(stripe_customer_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return False
+            raise StripeRefused(f"{type(exc).__name__}: {exc.user_message or exc}"[:500]) from None
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(type(exc).__name__) from None
+        return not found.to_dict().get("deleted", False)
 
     async def attach_payment_method(self, stripe_customer_id: str, payment_method_id: str) -> None:
         """Attaches the method (made in the browser by Stripe.js) and makes it the customer's default."""
@@ -191,6 +204,12 @@ class StripeApi:
         """Re-read from Stripe: webhooks come out of order, the object's current state does not."""
         intent = await self._call(self._client.v1.payment_intents.retrieve_async(payment_intent_id))
         return str(intent.status)
+
+    async def refunds_of(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of the charge, as Stripe has them now (plain dicts)."""
+        params: RefundListParams = {"charge": charge_id, "limit": 100}
+        page = await self._call(self._client.v1.refunds.list_async(params))
+        return [refund.to_dict() async for refund in page.auto_paging_iter()]
 
     async def subscription_state(self, subscription_id: str) -> tuple[str, bool]:
         """(status, cancel_at_period_end) of a subscription, re-read from Stripe."""

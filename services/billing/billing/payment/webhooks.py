@@ -8,12 +8,7 @@ from typing import Any
 
 import orjson
 import stripe
-from contracts.payments import (
-    PaymentActionRequiredEvent,
-    PaymentDisputedEvent,
-    PaymentFailedEvent,
-    PaymentRefundedEvent,
-)
+from contracts.payments import PaymentActionRequiredEvent, PaymentFailedEvent
 from contracts.subscriptions import Change
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -26,9 +21,11 @@ from billing.imports import repository as imported
 from billing.invoices import service as invoices
 from billing.invoices.models import Invoice
 from billing.payment import collection as collections
+from billing.payment import reversals
 from billing.payment.dunning import Policy
 from billing.payment.models import Collection, StripeCustomer, StripeEvent
-from billing.payment.stripe_api import StripeApi
+from billing.payment.money_back import dispute_of, refund_of
+from billing.payment.stripe_api import StripeApi, StripeRefused
 from billing.subscriptions import repository as subscription_repository
 from billing.subscriptions.events import announce, terms_of
 
@@ -93,7 +90,7 @@ async def _handle(session: AsyncSession, api: StripeApi, policy: Policy, event: 
     if event.type.startswith("payment_intent."):
         return await _payment_intent(session, api, policy, str(thing.get("id")), now)
     if event.type in ("charge.refunded", "charge.dispute.created"):
-        return await _money_back(session, event.type, thing, now)
+        return await _money_back(session, api, event.type, thing, now)
     if event.type == "customer.updated":
         return await _customer_updated(session, thing)
     if event.type in INVOICE_EVENTS:
@@ -188,23 +185,32 @@ async def _payment_intent(session: AsyncSession, api: StripeApi, policy: Policy,
     return f"payment intent is {status}; nothing to change"
 
 
-async def _money_back(session: AsyncSession, kind: str, thing: dict[str, Any], now: datetime) -> str:
-    """A refund or a dispute of one of our payments: announced (the facts only add up, so order does not matter)."""
+async def _money_back(session: AsyncSession, api: StripeApi, kind: str, thing: dict[str, Any], now: datetime) -> str:
+    """A refund or a dispute of one of our payments: each refund of the charge (re-read from Stripe: the event
+    carries the charge, whose `amount_refunded` is the running total) and the dispute are recorded once by their
+    Stripe ids, at their Stripe moments, so deliveries repeated or out of order announce each once."""
     collection = await _collection_of(session, str(thing.get("payment_intent")))
     if collection is None:
         return "not a payment of ours"
     invoice = await invoices.get_invoice(session, collection.invoice_id)
-    event_cls: type[PaymentRefundedEvent] | type[PaymentDisputedEvent]
     if kind == "charge.refunded":
-        amount, reason, event_cls = int(thing.get("amount_refunded") or 0), "refunded", PaymentRefundedEvent
+        try:
+            refunds = await api.refunds_of(str(thing.get("id")))
+        except StripeRefused as exc:  # not a charge Stripe knows: nothing to record, the inbox moves on
+            return f"the charge's refunds could not be read: {exc}"[:200]
+        facts = [fact for raw in refunds if (fact := refund_of(raw))]
     else:
-        amount, reason, event_cls = (
-            int(thing.get("amount") or 0),
-            str(thing.get("reason") or "disputed"),
-            PaymentDisputedEvent,
+        facts = [dispute_of(thing, now)]
+    new = [
+        fact
+        for fact in facts
+        if await reversals.record(
+            session, invoice, fact, attempt=collection.attempts, payment_intent_id=collection.payment_intent_id
         )
-    await collections.announce_payment(session, event_cls, collection, invoice, now, reason, amount_minor=amount)
-    return f"{reason}: {amount}"
+    ]
+    if not new:
+        return "nothing new to record"
+    return ", ".join(f"{fact.kind} {fact.stripe_id}: {fact.amount_minor}" for fact in new)[:200]
 
 
 async def _customer_updated(session: AsyncSession, thing: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Pricing models: what a period's usage of one meter costs, in whole minor units rounded once per line."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, get_args
@@ -16,7 +16,9 @@ ZERO = Decimal(0)
 class Tier:
     up_to: Decimal | None  # inclusive upper bound in units; None = the open final tier
     unit_price: Decimal  # minor units per unit, may be fractional
-    flat_fee_minor: int = 0  # graduated: once usage reaches into the tier; volume: when this tier is the one reached
+    # graduated: once usage reaches into the tier; volume: when this tier is the one reached. Whole minor units in
+    # Tally's plans; an imported Stripe tier's may be fractional.
+    flat_fee_minor: Decimal | int = 0
 
 
 @dataclass(frozen=True)
@@ -88,11 +90,8 @@ def _amount(charge: Charge, billable: Decimal) -> Decimal:
         case "per_unit":
             assert charge.unit_price is not None
             return billable * charge.unit_price
-        case "graduated":
-            return _graduated(charge.tiers, billable)
-        case "volume":
-            tier = next(tier for tier in charge.tiers if tier.up_to is None or billable <= tier.up_to)
-            return billable * tier.unit_price + tier.flat_fee_minor
+        case "graduated" | "volume":
+            return tiered(charge.model, charge.tiers, billable)
         case "package":
             assert charge.package_size is not None and charge.package_price_minor is not None
             whole, part = divmod(billable, charge.package_size)
@@ -103,7 +102,12 @@ def _amount(charge: Charge, billable: Decimal) -> Decimal:
     raise AssertionError(charge.model)
 
 
-def _graduated(tiers: tuple[Tier, ...], billable: Decimal) -> Decimal:
+def tiered(model: Literal["graduated", "volume"], tiers: Sequence[Tier], billable: Decimal) -> Decimal:
+    """The unrounded price of a positive quantity on tiers: graduated, each tier's units at its price plus its flat
+    fee once the quantity reaches into it; volume, every unit at the price of the tier it falls in, plus its fee."""
+    if model == "volume":
+        tier = next(tier for tier in tiers if tier.up_to is None or billable <= tier.up_to)
+        return billable * tier.unit_price + tier.flat_fee_minor
     total, floor = ZERO, ZERO
     for tier in tiers:
         ceiling = billable if tier.up_to is None else min(billable, tier.up_to)

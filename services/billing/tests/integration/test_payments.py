@@ -186,37 +186,64 @@ async def test_webhooks_are_verified_kept_once_and_handled_from_stripes_state(
 RECORDED = Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "stripe"  # localstripe sends neither
 
 
+async def deliver(kit: Any, local_stripe: LocalStripe, name: str, event_id: str, **ids: str) -> None:
+    """A recorded Stripe event naming this test's objects (`{payment_intent}`, `{charge}`), under its own id."""
+    body = (RECORDED / f"{name}.json").read_text()
+    for field, value in ids.items():
+        body = body.replace(f"{{{field}}}", value)
+    raw = body.replace('"evt_3Q', f'"evt_{event_id}_').encode()
+    response = await kit.api.post(
+        "/v1/webhooks/stripe", content=raw, headers=signed_headers(raw, local_stripe.webhook_secret)
+    )
+    assert response.status_code == 200, response.text
+
+
 @pytest.mark.usefixtures("billing_worker")
 async def test_refunds_and_disputes_from_recorded_stripe_payloads_are_announced(
     kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
 ) -> None:
+    """Each refund once, for its own amount at its own moment: the charge in a `charge.refunded` event carries the
+    running total (`amount_refunded`), so a second partial refund must not announce the first again."""
     acme, _, intent_id = await collected(kit, local_stripe, api, billing_settings)
     policy, now = billing_settings.dunning_policy(), datetime.now(UTC)
-    for name in ("charge.refunded", "charge.dispute.created"):
-        body = (RECORDED / f"{name}.json").read_text().replace("{payment_intent}", intent_id)
-        body = body.replace('"evt_3Q', f'"evt_{intent_id}_').encode()  # an event id of this test's own
-        response = await kit.api.post(
-            "/v1/webhooks/stripe", content=body, headers=signed_headers(body, local_stripe.webhook_secret)
+    client = stripe.StripeClient(local_stripe.api_key, base_addresses={"api": local_stripe.api_base})
+    first = await client.v1.refunds.create_async({"payment_intent": intent_id, "amount": 1000})
+    await deliver(
+        kit, local_stripe, "charge.refunded", f"{intent_id}_1", payment_intent=intent_id, charge=str(first.charge)
+    )
+    await deliver(kit, local_stripe, "charge.dispute.created", intent_id, payment_intent=intent_id)
+    await webhooks.handle_inbox(kit.sessions, api, policy, now)
+    second = await client.v1.refunds.create_async({"payment_intent": intent_id, "amount": 250})
+    for delivery in ("2", "3"):  # the second refund's event, and a delivery of it again under another id
+        await deliver(
+            kit,
+            local_stripe,
+            "charge.refunded",
+            f"{intent_id}_{delivery}",
+            payment_intent=intent_id,
+            charge=str(first.charge),
         )
-        assert response.status_code == 200, response.text
     await webhooks.handle_inbox(kit.sessions, api, policy, now)
 
-    async def announced() -> list[tuple[str, int, str | None]]:
+    async def announced() -> list[tuple[str, int, str | None, datetime]]:
         records = await consume_all(billing_settings.kafka_bootstrap_servers, BILLING_EVENTS)
         events = [json.loads(r.value) for r in records if r.key == acme["id"].encode()]
         found = [
-            (e["type"], e["data"]["amount_minor"], e["data"]["reason"])
+            (e["type"], e["data"]["amount_minor"], e["data"]["reason"], datetime.fromisoformat(e["time"]))
             for e in events
-            if e["type"].startswith("tally.payment.")
+            if e["type"].startswith("tally.payment.") and e["type"] != "tally.payment.succeeded"
         ]
-        assert found == [
-            ("tally.payment.succeeded", 5880, None),
+        assert [fact[:3] for fact in found] == [
             ("tally.payment.refunded", 1000, "refunded"),
             ("tally.payment.disputed", 5880, "fraudulent"),
+            ("tally.payment.refunded", 250, "refunded"),
         ]
         return found
 
-    await eventually(announced)
+    found = await eventually(announced)
+    refunded_at = [datetime.fromtimestamp(refund.created, UTC) for refund in (first, second)]
+    assert [found[0][3], found[2][3]] == refunded_at  # Stripe's moments, not when the webhook was handled
+    assert found[1][3] == datetime.fromtimestamp(1764748800, UTC)  # the dispute's `created`
 
 
 def stripe_invoice_event(event_id: str, kind: str, invoice_id: str, attempt: int) -> bytes:
@@ -384,3 +411,32 @@ async def test_a_payer_who_changes_their_details_in_stripe_is_followed_here(
         assert names[-2:] == ["Acme Renamed", "Acme Again"]
 
     await eventually(announced)
+
+
+async def test_a_customer_gone_from_stripe_is_made_again_when_a_card_comes(kit: Any, local_stripe: LocalStripe) -> None:
+    acme = await kit.customer()
+    path = f"/v1/customers/{acme['id']}/payment-method"
+    first = await kit.api.post(path, json={"payment_method": await card(local_stripe, GOOD_CARD)})
+    assert first.status_code == 200, first.text
+    async with kit.sessions() as session, session.begin():  # as after Stripe's customer was deleted, or a new Stripe
+        payer = await session.get(StripeCustomer, acme["id"])
+        payer.stripe_customer_id = "cus_gone000000000"
+
+    again = await kit.api.post(path, json={"payment_method": await card(local_stripe, GOOD_CARD)})
+
+    assert again.status_code == 200, again.text
+    made = again.json()["stripe_customer_id"]
+    assert made not in {"cus_gone000000000", first.json()["stripe_customer_id"]}
+    client = stripe.StripeClient(local_stripe.api_key, base_addresses={"api": local_stripe.api_base})
+    found = await client.v1.customers.retrieve_async(made)
+    assert found.metadata["tally_customer_id"] == acme["id"]
+
+
+async def test_a_payment_method_stripe_refuses_is_a_422_naming_it(kit: Any, local_stripe: LocalStripe) -> None:
+    acme = await kit.customer()
+    refused = await kit.api.post(
+        f"/v1/customers/{acme['id']}/payment-method", json={"payment_method": "pm_nosuchmethod0000"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [error["field"] for error in refused.json()["errors"]] == ["payment_method"]

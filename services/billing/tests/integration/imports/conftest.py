@@ -1,11 +1,16 @@
 import json
+import signal
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from billing.config import BillingSettings
 from contracts.topics import BILLING_EVENTS
+from tally_stack.procs import free_port, stop_process
+from tally_stack.stripe_local import start_localstripe
 from tally_stack.testing import consume_all, eventually
 
 
@@ -75,3 +80,15 @@ class Imports:
 @pytest.fixture(scope="session")
 def imports(billing_api: httpx.AsyncClient, billing_settings: BillingSettings) -> Imports:
     return Imports(billing_api, billing_settings)
+
+
+@pytest.fixture(scope="module")
+def account_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Stripe account (a localstripe) of each test module's own: an import reads the whole account, and the
+    session's localstripe holds whatever other tests made in it."""
+    port = free_port()
+    proc = start_localstripe(port, Path(tmp_path_factory.mktemp("import-stripe")) / "localstripe.log")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(proc, signal.SIGINT)

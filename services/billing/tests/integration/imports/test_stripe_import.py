@@ -5,12 +5,9 @@ input is refused and a wrong key fails the run with a clear reason."""
 
 import asyncio
 import json
-import signal
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,23 +21,11 @@ from billing.payment.models import StripeCustomer
 from billing.payment.stripe_api import StripeApi
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tally_stack.procs import free_port, stop_process
-from tally_stack.stripe_local import TEST_API_KEY, start_localstripe
+from tally_stack.procs import free_port
+from tally_stack.stripe_local import TEST_API_KEY
 
 GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"
 DAY = 86_400
-
-
-@pytest.fixture(scope="module")
-def account_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Stripe account of this module's own: an import reads the whole account, and the session's localstripe
-    holds whatever other tests made in it."""
-    port = free_port()
-    proc = start_localstripe(port, Path(tmp_path_factory.mktemp("import-stripe")) / "localstripe.log")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(proc, signal.SIGINT)
 
 
 @dataclass(frozen=True)
@@ -130,10 +115,13 @@ async def test_an_account_is_imported_with_its_history(
     assert (result["status"], result["error"], result["livemode"]) == ("succeeded", None, False)
     assert imports.created(result["counts"]) == {
         "customers": 4,
+        "meters": 0,
         "plans": 2,
         "subscriptions": 3,
         "invoices": 5,  # eve's open one too, and cy's: his subscription was skipped, its invoice is revenue still
         "payments": 4,
+        "refunds": 0,
+        "disputes": 0,
     }
     assert result["counts"]["customers"]["linked"] == 1  # Tia: Tally made her in Stripe (her id in its metadata)
     reasons = sorted(item["reason"] for item in result["skipped"])

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 from billing.imports.history import invoice_steps, overdue_since, standing, steps_after, subscription_history
-from billing.imports.stripe_objects import Invoice, Price, Subscription
+from billing.imports.stripe_objects import Invoice, Subscription
+from billing.imports.stripe_prices import read_item, read_plan
 from billing.rating.periods import Period
 
 
@@ -15,7 +16,13 @@ def at(day: str) -> datetime:
 
 
 NOW = at("2026-11-20T12:00")
-PRO = Price("price_1", 1, "USD", "prod_1", None, "month", 4900, None)
+PRO = read_plan(
+    [
+        read_item(
+            {"price": {"id": "price_1", "currency": "usd", "unit_amount": 4900, "recurring": {"interval": "month"}}}
+        )
+    ]
+)
 ACTIVE = Subscription(
     id="sub_1",
     customer="cus_1",
@@ -30,7 +37,7 @@ ACTIVE = Subscription(
     cancel_at_period_end=False,
     canceled_at=None,
     ended_at=None,
-    price=PRO,
+    plan=PRO,
     problem=None,
 )
 

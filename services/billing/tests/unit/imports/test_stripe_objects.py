@@ -9,7 +9,6 @@ from billing.imports.stripe_objects import (
     payment_intent_of,
     read_customer,
     read_invoice,
-    read_price,
     read_subscription,
 )
 from hypothesis import given
@@ -53,51 +52,6 @@ def legacy_plan(**fields: Any) -> dict[str, Any]:
         "nickname": None,
     }
     return found | fields
-
-
-@pytest.mark.parametrize(
-    ("item", "expected"),
-    [
-        ({"price": price(), "quantity": 1}, ("price_1QxPro", "month", 4900, "USD", "stripe_price_1qxpro")),
-        ({"price": price(), "quantity": 3}, ("price_1QxPro*3", "month", 14700, "USD", "stripe_price_1qxpro_x3")),
-        ({"plan": legacy_plan(), "quantity": 1}, ("plan_Ab12", "month", 2900, "EUR", "stripe_plan_ab12")),
-        (
-            {"price": price(recurring={"interval": "month", "interval_count": 12}), "quantity": 1},
-            ("price_1QxPro", "year", 4900, "USD", "stripe_price_1qxpro"),
-        ),
-        (
-            {"plan": legacy_plan(id="Gold-Plan.2026", interval="year"), "quantity": 1},
-            ("Gold-Plan.2026", "year", 2900, "EUR", "stripe_gold_plan_2026"),
-        ),
-    ],
-)
-def test_a_price_becomes_one_plan(item: dict[str, Any], expected: tuple[Any, ...]) -> None:
-    read = read_price(item)
-    assert (read.ref, read.interval, read.amount_minor, read.currency, read.plan_key) == expected
-    assert read.problem is None
-
-
-def test_a_plan_key_fits_the_key_pattern_and_length() -> None:
-    read = read_price({"price": price(id="price_" + "A" * 150), "quantity": 12})
-    assert len(read.plan_key) == 100 and read.plan_key.endswith("_x12")
-    assert read.plan_name("Pro") == "Pro x 12"
-    assert read_price({"price": price(), "quantity": 1}).plan_name(None) == "Pro monthly"
-
-
-@pytest.mark.parametrize(
-    ("stripe_price", "problem"),
-    [
-        (price(recurring={"interval": "month", "usage_type": "metered"}), "a metered price"),
-        (price(billing_scheme="tiered", unit_amount=None), "a tiered price"),
-        (price(type="one_time", recurring=None), "not a recurring price"),
-        (price(recurring={"interval": "month", "interval_count": 3}), "billed every 3 month"),
-        (price(recurring={"interval": "week", "interval_count": 1}), "billed every 1 week"),
-        (price(unit_amount=None), "a price without a unit amount"),
-    ],
-)
-def test_what_a_tally_plan_cannot_hold_is_a_problem(stripe_price: dict[str, Any], problem: str) -> None:
-    read = read_price({"price": stripe_price, "quantity": 1})
-    assert read.problem is not None and read.problem.startswith(problem)
 
 
 def test_a_customer_keeps_his_ids_and_what_tally_can_use() -> None:
@@ -145,7 +99,7 @@ def subscription(**fields: Any) -> dict[str, Any]:
 def test_a_subscription_is_read_in_both_shapes() -> None:
     current = read_subscription(subscription())
     assert (current.period_start, current.period_end, current.start) == (at(T0), at(T0 + MONTH), at(T0 - 3 * MONTH))
-    assert (current.currency, current.problem, current.price and current.price.ref) == ("USD", None, "price_1QxPro")
+    assert (current.currency, current.problem, current.plan and current.plan.ref) == ("USD", None, "price_1QxPro")
     legacy = subscription(
         current_period_start=T0 + 1,
         current_period_end=T0 + 2,
@@ -160,8 +114,10 @@ def test_a_subscription_is_read_in_both_shapes() -> None:
     [
         ({"status": "incomplete"}, "incomplete (its first payment never went through)"),
         ({"status": "paused"}, "paused: Tally has no paused subscriptions"),
-        ({"items": {"data": [{"price": price()}, {"price": price()}]}}, "2 prices on one subscription"),
-        ({"items": {"data": [{"price": price()}], "has_more": True}}, "1 prices on one subscription"),
+        ({"items": {"data": [{"price": price()}, {"price": price()}]}}, "the same price twice on one subscription"),
+        ({"items": {"data": [{"price": price()}], "has_more": True}}, "more prices than the 1 listed"),
+        ({"items": {"data": []}}, "no prices"),
+        ({"items": {"data": [{"price": price(type="one_time", recurring=None)}]}}, "not a recurring price"),
     ],
 )
 def test_what_a_tally_subscription_cannot_hold_is_a_problem(fields: dict[str, Any], problem: str) -> None:
@@ -217,6 +173,13 @@ def test_an_invoice_keeps_its_number_moments_and_lines() -> None:
     assert (read.subtotal_minor, read.total_minor, read.tax_minor, read.credits_applied_minor) == (5700, 5700, 0, 0)
     assert (read.payment_intent, read.payment_on_invoice) == (None, False)
     assert (read.period_start, read.period_end) == (at(T0), at(T0 + MONTH))
+
+
+def test_a_line_of_a_metered_price_is_usage() -> None:
+    pricing = {"type": "price_details", "price_details": {"price": "price_Api"}, "unit_amount_decimal": "2"}
+    raw = invoice([line(4900), line(82500, quantity=41250, pricing=pricing)])
+    assert [item.kind for item in read_invoice(raw, frozenset({"price_Api"})).lines] == ["base_fee", "usage"]
+    assert read_invoice(raw).lines[1].quantity == Decimal(41250)
 
 
 def test_a_localstripe_invoice_is_read_too() -> None:
