@@ -17,6 +17,7 @@ from contracts.topics import USAGE_EVENTS
 from contracts.usage import UsageBatchRecorded, UsageBatchRecordedEvent, UsageItem
 from tally_runtime.kafka import PRODUCER_OPTIONS
 from tally_stack.services import get_service
+from usage_ingest.events.partitions import partition_of
 
 from bench.loadgen import LoadResult, run_load
 from bench.stack import RunningStack
@@ -115,32 +116,48 @@ def billing_metrics_url() -> str:
     return f"http://127.0.0.1:{get_service('billing').worker_port}/metrics"
 
 
-def backlog(run: str, messages: int, size: int) -> list[tuple[bytes, bytes]]:
-    """usage.events.v1 records shaped as ingest writes them: one batch_recorded message per customer."""
+def backlog(run: str, messages: int, size: int, partitions: tuple[int, ...]) -> list[tuple[int, bytes, bytes]]:
+    """usage.events.v1 records shaped as ingest writes them: (partition, key, value), one batch_recorded message
+    per partition, its events spread over the customers on that partition and keyed by the first of them."""
+    on_partition: dict[int, list[str]] = {}
+    for n in range(CUSTOMERS):
+        customer = f"bench-{run}-{n}"
+        on_partition.setdefault(partition_of(customer, partitions), []).append(customer)
+    groups = list(on_partition.items())
     now = datetime.now(UTC)
     records = []
     for m in range(messages):
-        customer = f"bench-{run}-{m % CUSTOMERS}"
+        partition, customers = groups[m % len(groups)]
         items = [
-            UsageItem(event_id=f"{run}-{m}-{i}", event_type="bench_call", timestamp=now, properties={"tokens": i})
+            UsageItem(
+                event_id=f"{run}-{m}-{i}",
+                event_type="bench_call",
+                timestamp=now,
+                properties={"tokens": i},
+                customer_id=customers[i % len(customers)],
+            )
             for i in range(size)
         ]
-        data = UsageBatchRecorded(customer_id=customer, events=items)
+        data = UsageBatchRecorded(customer_id=customers[0], events=items)
         message = UsageBatchRecordedEvent.of(f"msg-{run}-{m}", data, source="bench", time=now)
-        records.append((customer.encode(), encode_event(message)))
+        records.append((partition, customers[0].encode(), encode_event(message)))
     return records
 
 
 async def billing_drain(stack: RunningStack, messages: int, size: int) -> Row:
     """Produce a backlog straight onto the topic (faster than the consumer), then time the worker through it."""
-    records = backlog(uuid4().hex[:8], messages, size)
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, **PRODUCER_OPTIONS)
     await producer.start()
+    partitions = tuple(sorted(await producer.partitions_for(USAGE_EVENTS)))
+    records = backlog(uuid4().hex[:8], messages, size, partitions)
     async with httpx.AsyncClient(timeout=10) as http:
         before = await consumed(http, billing_metrics_url())
         started = time.perf_counter()
         try:
-            acks = [await producer.send(USAGE_EVENTS, value=value, key=key) for key, value in records]
+            acks = [
+                await producer.send(USAGE_EVENTS, value=value, key=key, partition=partition)
+                for partition, key, value in records
+            ]
             await asyncio.gather(*acks)
         finally:
             await producer.stop()

@@ -110,7 +110,7 @@ def usage_recorded(
 
 
 class UsageItem(BaseModel):
-    """One usage event inside a batch; the batch names the customer once."""
+    """One usage event inside a batch: of the batch's customer, unless it names its own."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True)
 
@@ -119,19 +119,24 @@ class UsageItem(BaseModel):
     event_type: str = Field(pattern=EVENT_TYPE_PATTERN)
     timestamp: UtcDateTime
     properties: Properties = Field(default_factory=dict)
+    customer_id: str | None = Field(None, min_length=1, max_length=MAX_CUSTOMER_ID_LENGTH)
+    """The event's customer when it is not the batch's: left out, the batch's `customer_id`."""
 
 
 class UsageBatchRecorded(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     customer_id: str = Field(min_length=1, max_length=MAX_CUSTOMER_ID_LENGTH)
+    """The customer of every event that names none itself; the record's key."""
     events: list[UsageItem] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
     """In the order they were sent."""
 
 
 class UsageBatchRecordedEvent(CloudEvent[UsageBatchRecorded]):
-    """Several usage events of one customer in one message (what usage-ingest publishes). The envelope `id`
-    names the message; each event keeps its own `event_id`, the deduplication key. `time` is the receipt time."""
+    """Several usage events in one message (what usage-ingest publishes): of one customer, or of several when
+    events name their own `customer_id` (usage-ingest writes the customers of a request that share a partition in
+    one message, keyed by the first of them). The envelope `id` names the message; each event keeps its own
+    `event_id`, the deduplication key. `time` is the receipt time."""
 
     type: Literal["tally.usage.batch_recorded"]
     subject: str
@@ -152,10 +157,12 @@ def decode_usage(raw: bytes) -> UsageRecordedEvent | UsageBatchRecordedEvent:
 
 
 def usage_items(message: UsageRecordedEvent | UsageBatchRecordedEvent) -> list[tuple[str, UsageItem]]:
-    """(customer id, event) for each usage event a message carries, either kind: a single event's id is the
-    message's (its fields were validated with the message, so it is built without validating them again)."""
+    """(customer id, event) for each usage event a message carries, either kind, in order: a batch's event is of
+    its own `customer_id` or else the batch's; a single event's id is the message's (its fields were validated with
+    the message, so it is built without validating them again)."""
     if isinstance(message, UsageBatchRecordedEvent):
-        return [(message.data.customer_id, item) for item in message.data.events]
+        batch_customer = message.data.customer_id
+        return [(item.customer_id or batch_customer, item) for item in message.data.events]
     data = message.data
     item = UsageItem.model_construct(
         event_id=message.id, event_type=data.event_type, timestamp=data.timestamp, properties=data.properties

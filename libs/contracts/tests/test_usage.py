@@ -14,7 +14,7 @@ from contracts import (
     encode_event,
     usage_recorded,
 )
-from contracts.usage import UsageBatchRecordedEvent, decode_usage
+from contracts.usage import UsageBatchRecordedEvent, decode_usage, usage_items
 from pydantic import ValidationError
 
 T0 = datetime(2024, 11, 12, 9, 30, tzinfo=UTC)
@@ -218,6 +218,19 @@ def test_a_batch_must_name_its_customer_and_hold_one_to_a_thousand_events() -> N
         decode_usage(_batch(events=[item] * 1001))
     with pytest.raises(ContractError, match="properties"):
         decode_usage(_batch(events=[item | {"properties": {"blob": "x" * 9000}}]))
+
+
+def test_a_batch_carries_events_of_other_customers_that_name_themselves() -> None:
+    def item(event_id: str, customer: str | None = None) -> dict[str, str]:
+        named = {"customer_id": customer} if customer else {}
+        return {"event_id": event_id, "event_type": "api_call", "timestamp": "2026-11-01T11:00:00Z"} | named
+
+    batch = decode_usage(_batch(events=[item("e1"), item("e2", "globex"), item("e3", "acme"), item("e4")]))
+    pairs = [(customer, event.event_id) for customer, event in usage_items(batch)]
+    assert pairs == [("acme", "e1"), ("globex", "e2"), ("acme", "e3"), ("acme", "e4")]
+    for bad in ("", "x" * 256):
+        with pytest.raises(ContractError, match="customer_id"):
+            decode_usage(_batch(events=[item("e1") | {"customer_id": bad}]))
 
 
 def test_an_unknown_type_is_refused() -> None:

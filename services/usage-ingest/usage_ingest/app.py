@@ -1,10 +1,11 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from aiokafka import AIOKafkaProducer
 from contracts.topics import USAGE_EVENTS
 from fastapi import FastAPI
 from tally_runtime.http import create_api
-from tally_runtime.kafka import broker_ready, create_producer
+from tally_runtime.kafka import PRODUCER_OPTIONS, broker_ready
 
 from usage_ingest.config import IngestSettings, get_settings
 from usage_ingest.events.admission import Admission
@@ -17,7 +18,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = create_producer(settings.kafka_bootstrap_servers, client_id="usage-ingest")
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id="usage-ingest",
+            **PRODUCER_OPTIONS
+            | {"max_batch_size": settings.producer_batch_bytes, "linger_ms": settings.producer_linger_ms},
+        )
         await producer.start()
         app.state.producer = producer
         try:

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from contracts.topics import USAGE_EVENTS
-from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent, decode_usage
+from contracts.usage import UsageBatchRecordedEvent, UsageRecordedEvent, decode_usage, usage_items
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.consumer import Delivered, Recorded, subscribe_batch
@@ -21,7 +21,7 @@ def subscribe(broker: KafkaBroker, new_session: Callable[[], AsyncSession], grou
         async with new_session() as session, session.begin():
             recorded = await service.record_usage(session, messages)
             if recorded.new:
-                customers = {m.data.customer_id for m in messages}
+                customers = {customer for m in messages for customer, _ in usage_items(m)}
                 await announce_thresholds(session, customers, datetime.now(UTC))
                 await reject_settled(session, customers)
             return recorded

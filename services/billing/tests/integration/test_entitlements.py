@@ -10,7 +10,7 @@ from billing.config import BillingSettings
 from contracts.envelope import encode_event
 from contracts.registry import EVENT_TYPES
 from contracts.topics import BILLING_EVENTS, USAGE_EVENTS
-from contracts.usage import usage_recorded
+from contracts.usage import UsageBatchRecorded, UsageBatchRecordedEvent, UsageItem, usage_recorded
 from tally_stack.testing import consume_all, eventually, produce
 
 pytestmark = pytest.mark.usefixtures("billing_worker")
@@ -67,6 +67,30 @@ async def test_limits_count_the_open_period_and_each_mark_is_announced_once(
     by_our_id = (await kit.api.get(f"/v1/customers/{acme['id']}/usage", params={"meter": meter})).json()
     assert (by_our_id["customer_id"], by_our_id["total"]) == (acme["external_id"], 7)
     assert EVENT_TYPES["tally.usage.threshold_reached"].topic == BILLING_EVENTS
+
+
+async def test_usage_named_inside_another_customers_batch_reaches_its_marks(
+    kit: Any, billing_settings: BillingSettings
+) -> None:
+    meter, event_type = await kit.count_meter()
+    plan = await kit.plan(meter, entitlements={meter: 5})
+    acme = await kit.customer()
+    await kit.created("/v1/subscriptions", {"customer_id": acme["id"], "plan_key": plan})
+    first = f"other-{acme['external_id']}"  # the batch's own customer, without a subscription
+    at = datetime.now(UTC)
+    items = [UsageItem(event_id="o1", event_type=event_type, timestamp=at)] + [
+        UsageItem(event_id=f"b{n}", event_type=event_type, timestamp=at, customer_id=acme["external_id"])
+        for n in range(4)
+    ]
+    batch = UsageBatchRecordedEvent.of(
+        "msg-1", UsageBatchRecorded(customer_id=first, events=items), source="t", time=at
+    )
+    await produce(billing_settings.kafka_bootstrap_servers, USAGE_EVENTS, [(first.encode(), encode_event(batch))])
+
+    async def announced() -> None:
+        assert await marks(billing_settings, acme["id"]) == [80]
+
+    await eventually(announced)
 
 
 async def test_a_customer_without_a_subscription_has_no_limits(kit: Any) -> None:

@@ -224,3 +224,47 @@ async def test_batch_messages_count_each_event_once(
         assert (await report(billing_api, customer, tokens, DAY1, DAY1 + timedelta(days=1)))["total"] == 7
 
     await eventually(counted_once)
+
+
+async def test_a_batch_of_several_customers_counts_each_event_for_its_own_customer(
+    billing_api: httpx.AsyncClient, billing_settings: BillingSettings
+) -> None:
+    event_type, first, other = unique("api_call"), unique("acme"), unique("globex")
+    _, tokens = await create_meters(billing_api, event_type)
+
+    def item(event_id: str, tokens: int, customer: str | None = None) -> dict[str, Any]:
+        named = {"customer_id": customer} if customer else {}
+        at = "2026-11-01T01:00:00Z"
+        return {
+            "event_id": event_id,
+            "event_type": event_type,
+            "timestamp": at,
+            "properties": {"tokens": tokens},
+        } | named
+
+    batch = {
+        "specversion": "1.0",
+        "id": unique("msg"),
+        "source": "test",
+        "type": "tally.usage.batch_recorded",
+        "subject": first,
+        "time": "2026-11-01T03:00:00Z",
+        "data": {
+            "customer_id": first,
+            "events": [item("m1", 1), item("m1", 20, other), item("m2", 2, first), item("m2", 40, other)],
+        },
+    }
+    resent_alone = usage("m2", other, event_type, DAY1 + timedelta(hours=1), tokens=40)
+    await produce(
+        billing_settings.kafka_bootstrap_servers,
+        USAGE_EVENTS,
+        [(first.encode(), json.dumps(batch).encode()), resent_alone],
+    )
+
+    async def each_counted_once_for_its_customer() -> None:
+        totals = [
+            (await report(billing_api, c, tokens, DAY1, DAY1 + timedelta(days=1)))["total"] for c in (first, other)
+        ]
+        assert totals == [3, 60]
+
+    await eventually(each_counted_once_for_its_customer)

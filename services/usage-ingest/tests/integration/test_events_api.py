@@ -1,13 +1,19 @@
-"""The events API on the real broker: what it accepts is on the topic; what it refuses is not."""
+"""The events API on the real broker: what it accepts is on the topic, each customer's events in order on the
+partition a producer keying by the customer id puts that customer; what it refuses is not."""
 
+import asyncio
 import gzip
 import json
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import httpx
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from confluent_kafka import KafkaError, Message, Producer
+from contracts.envelope import ContractError, encode_event
 from contracts.topics import USAGE_EVENTS
-from contracts.usage import UsageBatchRecordedEvent, UsageItem, decode_usage
+from contracts.usage import UsageItem, decode_usage, usage_items, usage_recorded
 from tally_stack.testing import Infra, consume_all, serving
 from usage_ingest.app import create_app
 from usage_ingest.config import IngestSettings
@@ -25,11 +31,18 @@ def event(customer: str, event_id: str, **overrides: object) -> dict[str, object
     return body | overrides
 
 
+def carried(record: ConsumerRecord[bytes, bytes]) -> list[tuple[str, UsageItem]]:
+    """(customer, event) for each event of a usage.events.v1 record; none for another test's undecodable one."""
+    try:
+        return usage_items(decode_usage(record.value or b""))
+    except ContractError:
+        return []
+
+
 async def published_for(infra: Infra, customer: str) -> list[UsageItem]:
     """The customer's events on the topic, in order, from whichever messages carry them."""
     records = await consume_all(infra.kafka_bootstrap, USAGE_EVENTS)
-    messages = [decode_usage(r.value) for r in records if r.key == customer.encode()]
-    return [item for m in messages if isinstance(m, UsageBatchRecordedEvent) for item in m.data.events]
+    return [item for record in records for owner, item in carried(record) if owner == customer]
 
 
 async def test_batch_is_published_after_the_broker_acknowledges(ingest: httpx.AsyncClient, infra: Infra) -> None:
@@ -146,3 +159,67 @@ async def test_429_past_the_in_flight_limit(infra: Infra) -> None:
         assert busy.status_code == 429
         assert busy.headers["retry-after"] == "1"
         assert (await client.post("/v1/events/batch", json=body)).status_code == 202
+
+
+CUSTOMERS = 30
+
+
+def direct_event(customer: str) -> bytes:
+    now = datetime.now(UTC)
+    return encode_event(usage_recorded(f"direct-{customer}", customer, "api_call", now, source="/tests"))
+
+
+async def keyed_by_aiokafka(bootstrap: str, customers: list[str]) -> dict[str, int]:
+    """The partition aiokafka's own partitioner gives each customer's record, keyed by the customer id."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    await producer.start()
+    try:
+        sent = [await producer.send(USAGE_EVENTS, key=c.encode(), value=direct_event(c)) for c in customers]
+        return {customer: (await ack).partition for customer, ack in zip(customers, sent, strict=True)}
+    finally:
+        await producer.stop()
+
+
+def keyed_by_librdkafka(bootstrap: str, customers: list[str]) -> dict[str, int | None]:
+    """The same with librdkafka (kcat's library) told to hash keys as Java clients do (its default differs)."""
+    placed: dict[str, int | None] = {}
+
+    def delivered(error: KafkaError | None, record: Message) -> None:
+        assert error is None, error
+        placed[(record.key() or b"").decode()] = record.partition()
+
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "partitioner": "murmur2_random"})
+    for customer in customers:
+        producer.produce(USAGE_EVENTS, key=customer.encode(), value=direct_event(customer), on_delivery=delivered)
+    assert producer.flush(10) == 0
+    return placed
+
+
+async def test_each_customer_lands_in_order_where_a_keyed_producer_puts_it(
+    ingest: httpx.AsyncClient, infra: Infra
+) -> None:
+    run = uuid4().hex[:8]
+    customers = [f"part-{run}-{n}" for n in range(CUSTOMERS)]
+    sent = [
+        {"id": f"{run}-{n}", "customer_id": customers[n % CUSTOMERS], "type": "api_call", "properties": {"n": n}}
+        for n in range(4 * CUSTOMERS)
+    ]
+    response = await ingest.post("/v1/events/batch", json={"events": sent})
+    assert response.status_code == 202, response.text
+
+    partitions: dict[str, set[int]] = defaultdict(set)
+    order: dict[str, list[str]] = defaultdict(list)
+    records_of_ours = 0
+    for record in await consume_all(infra.kafka_bootstrap, USAGE_EVENTS):
+        ours = [(customer, item) for customer, item in carried(record) if customer in customers]
+        records_of_ours += bool(ours)
+        for customer, item in ours:
+            partitions[customer].add(record.partition)
+            order[customer].append(item.event_id)
+    assert order == {c: [e["id"] for e in sent if e["customer_id"] == c] for c in customers}
+    assert all(len(found) == 1 for found in partitions.values())
+    placed = {customer: found.pop() for customer, found in partitions.items()}
+    assert records_of_ours == len(set(placed.values())) > 1  # one record per partition, several partitions
+
+    assert placed == await keyed_by_aiokafka(infra.kafka_bootstrap, customers)
+    assert placed == await asyncio.to_thread(keyed_by_librdkafka, infra.kafka_bootstrap, customers)

@@ -21,7 +21,7 @@ from usage_ingest.events.parsing import (
     parse,
 )
 from usage_ingest.events.schemas import Accepted, CloudEventIn, UsageBatchIn, UsageEventIn, Validated
-from usage_ingest.events.service import TimeBounds, check_timestamps, to_records
+from usage_ingest.events.service import TimeBounds, check_timestamps
 from usage_ingest.keys.auth import require_scope
 
 RETRY_AFTER_BROKER_S = "5"
@@ -72,9 +72,8 @@ async def accept(request: Request, settings: IngestSettings, *, batch: bool) -> 
     try:
         with admission.admit():
             events = await validated(request, settings, batch=batch)
-            records = to_records(events, datetime.now(UTC), settings.source)
             producer: AIOKafkaProducer = request.app.state.producer
-            await publisher.publish(producer, records, settings.publish_timeout_s)
+            await publisher.publish(producer, events, datetime.now(UTC), settings.source, settings.publish_timeout_s)
     except Overloaded:
         busy = {"Retry-After": RETRY_AFTER_BUSY_S}
         raise Problem(429, "Too many requests in flight; retry shortly.", headers=busy) from None

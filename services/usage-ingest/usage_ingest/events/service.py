@@ -1,6 +1,7 @@
-"""Pure: accepted events into usage.events.v1 records, one per customer, in the order they were sent."""
+"""Pure: accepted events into usage.events.v1 records, one per partition their customers fall on, each holding
+its events in the order they were sent."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,8 @@ class TimeBounds:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    key: bytes  # the customer id: one partition per customer keeps its events in order
+    partition: int  # every customer of the record is keyed to it, so a customer's events stay in order
+    key: bytes  # the record's first customer id (it hashes to the partition), as its batch_recorded message names
     value: bytes  # a tally.usage.batch_recorded CloudEvent
     events: int
 
@@ -36,32 +38,41 @@ def timestamp_error(timestamp: datetime, received_at: datetime, bounds: TimeBoun
 
 
 def check_timestamps(events: Sequence[IncomingEvent], received_at: datetime, bounds: TimeBounds) -> None:
+    earliest, latest = received_at - bounds.max_age, received_at + bounds.max_ahead
     errors = [
         {"field": event.field + event.time_field, "reason": reason}
         for event in events
-        if event.timestamp is not None and (reason := timestamp_error(event.timestamp, received_at, bounds))
+        if (at := event.timestamp) is not None
+        and not (at.tzinfo is not None and earliest <= at <= latest)  # the usual case, without building a reason
+        and (reason := timestamp_error(at, received_at, bounds))
     ]
     if errors:
         raise InvalidEvents(errors)
 
 
-def to_records(events: Sequence[IncomingEvent], received_at: datetime, source: str) -> list[Record]:
-    """One record per customer; events without a timestamp get the receipt time. Timestamps keep the sender's
-    UTC offset (RFC 3339, as the contract allows); consumers read them as instants."""
+def to_records(
+    events: Sequence[IncomingEvent], received_at: datetime, source: str, partition_of: Callable[[str], int]
+) -> list[Record]:
+    """One record per partition the events' customers fall on (`partition_of` a customer id), named after its first
+    customer; an event of another customer names its own. Events without a timestamp get the receipt time.
+    Timestamps keep the sender's UTC offset (RFC 3339, as the contract allows); consumers read them as instants."""
     received = received_at.astimezone(UTC)
-    by_customer: dict[str, list[dict[str, Any]]] = {}
+    by_partition: dict[int, tuple[str, list[dict[str, Any]]]] = {}
     for event in events:
-        by_customer.setdefault(event.customer_id, []).append(
-            {
-                "event_id": event.id,
-                "event_type": event.type,
-                "timestamp": event.timestamp or received,
-                "properties": event.properties,
-            }
-        )
+        customer = event.customer_id
+        first, items = by_partition.setdefault(partition_of(customer), (customer, []))
+        item: dict[str, Any] = {
+            "event_id": event.id,
+            "event_type": event.type,
+            "timestamp": event.timestamp or received,
+            "properties": event.properties,
+        }
+        if customer != first:
+            item["customer_id"] = customer
+        items.append(item)
     return [
-        Record(customer.encode(), _batch_message(customer, items, received, source), len(items))
-        for customer, items in by_customer.items()
+        Record(partition, first.encode(), _batch_message(first, items, received, source), len(items))
+        for partition, (first, items) in by_partition.items()
     ]
 
 

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from contracts.usage import UsageBatchRecordedEvent, decode_usage
+from contracts.usage import UsageBatchRecordedEvent, decode_usage, usage_items
 from usage_ingest.events.parsing import IncomingEvent, InvalidEvents
 from usage_ingest.events.service import TimeBounds, check_timestamps, to_records
 
@@ -13,10 +13,17 @@ def incoming(event_id: str, customer: str = "acme-42", timestamp: datetime | Non
     return IncomingEvent(event_id, customer, "api_call", timestamp, {"n": 1}, f"body.events.{event_id}.", "timestamp")
 
 
-def test_one_record_per_customer_in_sending_order_that_the_contract_accepts() -> None:
+PARTITIONS = {"acme-42": 0, "globex": 1, "initech": 0}
+
+
+def partition_of(customer: str) -> int:
+    return PARTITIONS[customer]
+
+
+def test_one_record_per_partition_that_the_contract_accepts() -> None:
     events = [incoming("a"), incoming("b", "globex"), incoming("c", timestamp=NOW - timedelta(hours=1))]
-    records = to_records(events, NOW, "test")
-    assert [(r.key, r.events) for r in records] == [(b"acme-42", 2), (b"globex", 1)]
+    records = to_records(events, NOW, "test", partition_of)
+    assert [(r.partition, r.key, r.events) for r in records] == [(0, b"acme-42", 2), (1, b"globex", 1)]
     message = decode_usage(records[0].value)
     assert isinstance(message, UsageBatchRecordedEvent)
     assert message.subject == "acme-42"
@@ -26,8 +33,24 @@ def test_one_record_per_customer_in_sending_order_that_the_contract_accepts() ->
     assert message.data.events[1].properties == {"n": 1}
 
 
+def test_customers_sharing_a_partition_share_a_record_each_in_sending_order() -> None:
+    sent = ["initech", "acme-42", "globex", "acme-42", "initech", "globex", "initech", "acme-42"]
+    records = to_records([incoming(str(n), customer) for n, customer in enumerate(sent)], NOW, "test", partition_of)
+    assert [(r.partition, r.key, r.events) for r in records] == [(0, b"initech", 6), (1, b"globex", 2)]
+    carried = {r.partition: usage_items(decode_usage(r.value)) for r in records}
+    assert [(customer, e.event_id) for customer, e in carried[0]] == [
+        ("initech", "0"),
+        ("acme-42", "1"),
+        ("acme-42", "3"),
+        ("initech", "4"),
+        ("initech", "6"),
+        ("acme-42", "7"),
+    ]
+    assert [(customer, e.event_id) for customer, e in carried[1]] == [("globex", "2"), ("globex", "5")]
+
+
 def test_messages_have_distinct_ids() -> None:
-    first, second = to_records([incoming("a")], NOW, "t"), to_records([incoming("a")], NOW, "t")
+    first, second = (to_records([incoming("a")], NOW, "t", partition_of) for _ in range(2))
     assert decode_usage(first[0].value).id != decode_usage(second[0].value).id
 
 
