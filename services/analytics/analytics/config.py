@@ -22,6 +22,9 @@ class AnalyticsSettings(DatabaseSettings):
     )
     deduct_discounts: bool = Field(True, description="Discount (adjustment) lines reduce reported revenue")
     default_currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="When no customer exists yet")
+    answer_cache_bytes: int = Field(
+        32 * 1024 * 1024, ge=0, description="Room for the api's kept answers (bodies, in bytes); 0 keeps none"
+    )
 
     def policy(self) -> Policy:
         """Changing these needs a rebuild (`make analytics-rebuild`): MRR segments are derived with them."""

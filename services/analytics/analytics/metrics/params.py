@@ -1,6 +1,6 @@
 """Query parameters shared by the metric endpoints; a bad one is a 422 naming it."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query
@@ -24,9 +24,8 @@ def _invalid(field: str, reason: str) -> Problem:
     return Problem(422, f"{field}: {reason}", errors=[{"field": f"query.{field}", "reason": reason}])
 
 
-def month_range(first: str | None, last: str | None) -> tuple[date, date]:
-    """Default: the twelve months ending with the current one (UTC)."""
-    today = datetime.now(UTC).date()
+def month_range(first: str | None, last: str | None, today: date) -> tuple[date, date]:
+    """Default: the twelve months ending with `today`'s."""
     end = parse_month(last) if last else date(today.year, today.month, 1)
     start = parse_month(first) if first else add_months(end, 1 - DEFAULT_MONTHS)
     if start > end:

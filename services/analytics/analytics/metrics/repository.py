@@ -106,12 +106,17 @@ async def collected_by_month(session: AsyncSession, currency: str, start: dateti
 
 
 async def revenue_by_plan(session: AsyncSession, currency: str, start: datetime, end: datetime) -> list[Any]:
-    """Each line goes to the plan its subscription was on when the line's period began."""
-    query = f"""SELECT coalesce(p.plan_key, '') AS key, {_SUMS}
+    """Each line goes to the plan its subscription was on when the line's period began: that of the segment that
+    began last at or before it (the segments as spans up to the next one's start, joined once, not looked up per
+    line)."""
+    query = f"""WITH spans AS (
+            SELECT subscription_id, plan_key, valid_from,
+                lead(valid_from) OVER (PARTITION BY subscription_id ORDER BY valid_from) AS next_from
+            FROM mrr_segments)
+        SELECT coalesce(p.plan_key, '') AS key, {_SUMS}
         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
-        LEFT JOIN LATERAL (SELECT s.plan_key FROM mrr_segments s
-            WHERE s.subscription_id = i.subscription_id AND s.valid_from <= l.period_start
-            ORDER BY s.valid_from DESC LIMIT 1) p ON true
+        LEFT JOIN spans p ON p.subscription_id = i.subscription_id AND p.valid_from <= l.period_start
+            AND (p.next_from IS NULL OR p.next_from > l.period_start)
         WHERE {_BILLED} GROUP BY 1"""
     return list((await session.execute(text(query), {"currency": currency, "start": start, "end": end})).all())
 

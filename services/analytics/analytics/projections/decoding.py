@@ -2,40 +2,25 @@
 need (meters, credits, thresholds, and types added to the topic later). Undecodable or invalid -> ContractError."""
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from contracts.customers import CUSTOMER_CREATED, CUSTOMER_UPDATED, CustomerCreatedEvent, CustomerUpdatedEvent
+from contracts.customers import CustomerCreatedEvent, CustomerUpdatedEvent
 from contracts.envelope import ContractError, error_reason
 from contracts.invoices import (
-    INVOICE_FINALIZED,
-    INVOICE_MARKED_UNCOLLECTIBLE,
-    INVOICE_PAID,
-    INVOICE_VOIDED,
     InvoiceFinalizedEvent,
     InvoiceMarkedUncollectibleEvent,
     InvoicePaidEvent,
     InvoiceVoidedEvent,
 )
 from contracts.payments import (
-    PAYMENT_ACTION_REQUIRED,
-    PAYMENT_DISPUTED,
-    PAYMENT_FAILED,
-    PAYMENT_REFUNDED,
-    PAYMENT_SUCCEEDED,
     PaymentActionRequiredEvent,
     PaymentDisputedEvent,
     PaymentFailedEvent,
     PaymentRefundedEvent,
     PaymentSucceededEvent,
 )
-from contracts.subscriptions import (
-    SUBSCRIPTION_CANCELED,
-    SUBSCRIPTION_CREATED,
-    SUBSCRIPTION_UPDATED,
-    SubscriptionCanceledEvent,
-    SubscriptionCreatedEvent,
-    SubscriptionUpdatedEvent,
-)
+from contracts.registry import EVENT_TYPES
+from contracts.subscriptions import SubscriptionCanceledEvent, SubscriptionCreatedEvent, SubscriptionUpdatedEvent
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
@@ -55,24 +40,7 @@ SUBSCRIPTION_EVENTS = (SubscriptionCreatedEvent, SubscriptionUpdatedEvent, Subsc
 INVOICE_EVENTS = (InvoiceFinalizedEvent, InvoicePaidEvent, InvoiceVoidedEvent, InvoiceMarkedUncollectibleEvent)
 
 _ADAPTER: TypeAdapter[BillingEvent] = TypeAdapter(Annotated[BillingEvent, Field(discriminator="type")])
-_PROJECTED = frozenset(
-    {
-        CUSTOMER_CREATED,
-        CUSTOMER_UPDATED,
-        SUBSCRIPTION_CREATED,
-        SUBSCRIPTION_UPDATED,
-        SUBSCRIPTION_CANCELED,
-        INVOICE_FINALIZED,
-        INVOICE_PAID,
-        INVOICE_VOIDED,
-        INVOICE_MARKED_UNCOLLECTIBLE,
-        PAYMENT_SUCCEEDED,
-        PAYMENT_FAILED,
-        PAYMENT_ACTION_REQUIRED,
-        PAYMENT_REFUNDED,
-        PAYMENT_DISPUTED,
-    }
-)
+PROJECTED = frozenset(name for name, spec in EVENT_TYPES.items() if spec.event_cls in get_args(BillingEvent))
 
 
 @dataclass(frozen=True)
@@ -88,7 +56,7 @@ def decode_billing(raw: bytes) -> BillingEvent | Ignored:
     event_type = envelope.get("type") if isinstance(envelope, dict) else None
     if not isinstance(event_type, str):
         raise ContractError("type: a CloudEvent needs a string type")
-    if event_type not in _PROJECTED:
+    if event_type not in PROJECTED:
         return Ignored(event_type)
     try:
         return _ADAPTER.validate_python(envelope)

@@ -1,10 +1,13 @@
 """All SQL that writes the billing projections."""
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+import io
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+import orjson
+from sqlalchemy import Table, case, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +24,7 @@ from analytics.projections.models import (
     subscription_changes,
 )
 from analytics.projections.segments import Change, MonthMove, Segment
+from analytics.usage.repository import raw_connection
 
 Row = Mapping[str, Any]
 
@@ -40,8 +44,8 @@ async def claim_new(session: AsyncSession, event_ids: Sequence[str]) -> set[str]
 
 
 async def lock_customers(session: AsyncSession, customer_ids: Sequence[str]) -> None:
-    """Serializes applying one customer's events (a rebuild may run next to the live consumer), for the rest of
-    the transaction; taken at once, in one order: no deadlock."""
+    """Serializes applying one customer's events across concurrent transactions, for the rest of the transaction;
+    taken at once, in one order: no deadlock. (A rebuild holds every consumer off instead: lock_out_consumers.)"""
     await session.execute(
         text(
             "SELECT pg_advisory_xact_lock(k) FROM "
@@ -52,24 +56,19 @@ async def lock_customers(session: AsyncSession, customer_ids: Sequence[str]) -> 
 
 
 async def upsert_customers(session: AsyncSession, rows: Sequence[Row]) -> None:
-    """Rows: one per customer. The newest `updated_at` wins; `created_at` is the earliest seen."""
+    """Rows: one per customer. The newest `updated_at` wins; `created_at` is the earliest seen, whatever order the
+    states come in."""
     if not rows:
         return
     statement = pg_insert(customers)
     excluded = statement.excluded
+    newer = customers.c.updated_at <= excluded.updated_at
+    latest = ("external_id", "name", "email", "currency", "metadata", "updated_at")
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[customers.c.id],
-            set_={
-                "external_id": excluded.external_id,
-                "name": excluded.name,
-                "email": excluded.email,
-                "currency": excluded.currency,
-                "metadata": excluded.metadata,
-                "updated_at": excluded.updated_at,
-                "created_at": text("least(customers.created_at, excluded.created_at)"),
-            },
-            where=customers.c.updated_at <= excluded.updated_at,
+            set_={name: case((newer, excluded[name]), else_=customers.c[name]) for name in latest}
+            | {"created_at": func.least(customers.c.created_at, excluded.created_at)},
         ),
         list(rows),
     )
@@ -160,9 +159,76 @@ async def truncate_all(session: AsyncSession) -> None:
     await session.execute(text(f"TRUNCATE {names}"))
 
 
+@asynccontextmanager
+async def indexes_built_after(session: AsyncSession) -> AsyncIterator[None]:
+    """Drops the projections' indexes that back no constraint and builds them again at the end: building an index
+    over the rows written is cheaper than growing it row by row. In the caller's transaction (on emptied tables)."""
+    found = await session.execute(
+        text(
+            "SELECT format('%I.%I', n.nspname, i.relname), pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = :schema "
+            "AND t.relname = ANY(CAST(:tables AS text[])) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+        ),
+        {"schema": customers.schema, "tables": [table.name for table in PROJECTIONS]},
+    )
+    indexes = found.all()
+    connection = await raw_connection(session)  # the definitions as they are (text() would read `::` as binds)
+    for name, _ in indexes:
+        await connection.execute(f"DROP INDEX {name}")
+    yield
+    for _, definition in indexes:
+        await connection.execute(definition)
+
+
 async def counts(session: AsyncSession) -> dict[str, int]:
     result = {}
     for table in PROJECTIONS:
         if table is not applied_events:
             result[table.name] = int((await session.execute(text(f"SELECT count(*) FROM {table.name}"))).scalar_one())
     return result
+
+
+async def lock_out_consumers(session: AsyncSession) -> None:
+    """Until the transaction ends, no other transaction applies an event (each first claims it), while reads go
+    on."""
+    await session.execute(text("LOCK TABLE billing_events_applied IN EXCLUSIVE MODE"))
+
+
+async def database_now(session: AsyncSession) -> datetime:
+    now: datetime = (await session.execute(text("SELECT now()"))).scalar_one()
+    return now
+
+
+async def applied_since(session: AsyncSession, moment: datetime) -> set[str]:
+    """The events applied by transactions that began at `moment` or later."""
+    query = select(applied_events.c.event_id).where(applied_events.c.applied_at >= moment)
+    return set((await session.execute(query)).scalars().all())
+
+
+def json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+async def copy_strings(session: AsyncSession, table: Table, column: str, values: Sequence[str]) -> None:
+    """COPY one text column in COPY's text format, one line per value, encoded at once (far cheaper than a record
+    per value)."""
+    lines = "\n".join(values) + "\n" if values else ""
+    if lines.count("\n") != len(values) or any(special in lines for special in "\\\r\t"):
+        lines = "".join(f"{value.translate(_COPY_ESCAPES)}\n" for value in values)
+    connection = await raw_connection(session)
+    await connection.copy_to_table(
+        table.name, source=io.BytesIO(lines.encode()), columns=[column], schema_name=table.schema, format="text"
+    )
+
+
+async def copy_rows(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
+) -> None:
+    """COPY into `table` (the rebuild's bulk write into emptied tables)."""
+    connection = await raw_connection(session)
+    await connection.copy_records_to_table(table.name, records=records, columns=columns, schema_name=table.schema)

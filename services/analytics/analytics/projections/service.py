@@ -6,14 +6,12 @@ them, whatever order they arrived in."""
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from contracts.customers import CUSTOMER_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 from tally_runtime.consumer import Recorded
 
-from analytics.projections import repository
+from analytics.projections import repository, rows
 from analytics.projections.decoding import (
     CUSTOMER_EVENTS,
     INVOICE_EVENTS,
@@ -21,8 +19,6 @@ from analytics.projections.decoding import (
     BillingEvent,
     CustomerEvent,
     InvoiceEvent,
-    PaymentEvent,
-    SubscriptionEvent,
 )
 from analytics.projections.segments import Policy, month_moves, month_of, segments_of
 
@@ -39,9 +35,9 @@ async def apply_events(session: AsyncSession, events: Sequence[BillingEvent], po
     invoices = [e for e in fresh if isinstance(e, INVOICE_EVENTS)]
     payments = [e for e in fresh if not isinstance(e, CUSTOMER_EVENTS + SUBSCRIPTION_EVENTS + INVOICE_EVENTS)]
     await repository.upsert_customers(session, _customer_rows(customers))
-    await repository.insert_changes(session, [_change_row(e) for e in changes])
+    await repository.insert_changes(session, [rows.change_row(e) for e in changes])
     await _apply_invoices(session, invoices)
-    await repository.insert_payments(session, [_payment_row(e) for e in payments])
+    await repository.insert_payments(session, [rows.payment_row(e) for e in payments])
     await rederive(session, sorted({e.data.customer_id for e in changes}), policy)
     return Recorded(events=len(events), new=len(fresh))
 
@@ -85,94 +81,26 @@ def _counts(status: str | None) -> int:
     return int(status is not None and status != "void")
 
 
-def _customer_rows(events: Sequence[CustomerEvent]) -> list[dict[str, Any]]:
-    """One row per customer: its newest state, created at its creation (or the earliest state seen)."""
-    rows: dict[str, dict[str, Any]] = {}
+def _customer_rows(events: Sequence[CustomerEvent]) -> list[rows.Row]:
+    """One row per customer: its newest state, created at the earliest state seen."""
+    found: dict[str, rows.Row] = {}
     for event in sorted(events, key=lambda e: (e.data.updated_at, e.time)):
-        data = event.data
-        created = data.updated_at if event.type == CUSTOMER_CREATED else None
-        earlier = rows.get(data.customer_id, {}).get("created_at")
-        rows[data.customer_id] = {
-            "id": data.customer_id,
-            "external_id": data.external_id,
-            "name": data.name,
-            "email": data.email,
-            "currency": data.currency,
-            "metadata": data.metadata,
-            "created_at": min(t for t in (earlier, created, data.updated_at) if t is not None),
-            "updated_at": data.updated_at,
-        }
-    return list(rows.values())
+        row = rows.customer_row(event)
+        earlier = found.get(row["id"])
+        if earlier is not None:
+            row["created_at"] = min(earlier["created_at"], row["created_at"])
+        found[row["id"]] = row
+    return list(found.values())
 
 
-def _change_row(event: SubscriptionEvent) -> dict[str, Any]:
-    data = event.data
-    return {
-        "event_id": event.id,
-        "subscription_id": data.subscription_id,
-        "customer_id": data.customer_id,
-        "currency": data.currency,
-        "change": data.change,
-        "status": data.terms.status,
-        "previous_status": data.previous.status if data.previous else None,
-        "plan_key": data.terms.plan_key,
-        "plan_version": data.terms.plan_version,
-        "interval": data.terms.interval,
-        "base_price_minor": data.terms.base_price_minor,
-        "mrr_minor": data.terms.mrr_minor,
-        "cancel_at_period_end": data.cancel_at_period_end,
-        "started_at": data.started_at,
-        "trial_end": data.trial_end,
-        "current_period_end": data.current_period_end,
-        "effective_at": data.effective_at,
-        "event_time": event.time,
-    }
+def _invoice_rows(events: Sequence[InvoiceEvent]) -> list[rows.Row]:
+    """One row per invoice: its latest status by `changed_at`."""
+    return list(
+        {row["id"]: row for row in map(rows.invoice_row, sorted(events, key=lambda e: e.data.changed_at))}.values()
+    )
 
 
-def _invoice_rows(events: Sequence[InvoiceEvent]) -> list[dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    for event in sorted(events, key=lambda e: e.data.changed_at):
-        d = event.data
-        rows[d.invoice_id] = {
-            "id": d.invoice_id,
-            "number": d.number,
-            "customer_id": d.customer_id,
-            "subscription_id": d.subscription_id,
-            "status": d.status,
-            "currency": d.currency,
-            "period_start": d.period_start,
-            "period_end": d.period_end,
-            "subtotal_minor": d.subtotal_minor,
-            "credits_applied_minor": d.credits_applied_minor,
-            "tax_minor": d.tax_minor,
-            "total_minor": d.total_minor,
-            "finalized_at": d.finalized_at,
-            "changed_at": d.changed_at,
-        }
-    return list(rows.values())
-
-
-def _line_rows(events: Sequence[InvoiceEvent]) -> list[dict[str, Any]]:
-    rows: dict[tuple[str, int], dict[str, Any]] = {}
-    for event in events:
-        invoice_id = event.data.invoice_id
-        for number, line in enumerate(event.data.lines):
-            rows[invoice_id, number] = {
-                "invoice_id": invoice_id,
-                "line_no": number,
-                "kind": line.kind,
-                "meter": line.meter,
-                "quantity": Decimal(line.quantity) if line.quantity is not None else None,
-                "amount_minor": line.amount_minor,
-                "period_start": line.period_start,
-                "period_end": line.period_end,
-            }
-    return list(rows.values())
-
-
-def _payment_row(event: PaymentEvent) -> dict[str, Any]:
-    data = event.data
-    return data.model_dump(exclude={"payment_intent_id", "next_attempt_at"}) | {
-        "event_id": event.id,
-        "outcome": event.type.rsplit(".", 1)[1],
-    }
+def _line_rows(events: Sequence[InvoiceEvent]) -> list[rows.Row]:
+    return list(
+        {(row["invoice_id"], row["line_no"]): row for event in events for row in rows.line_rows(event)}.values()
+    )

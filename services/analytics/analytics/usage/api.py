@@ -6,8 +6,10 @@ from fastapi.responses import Response
 from tally_runtime.problems import Problem
 from tally_runtime.tables import CSV_RESPONSES, table_response
 
+from analytics.answers.cache import Answers
 from analytics.config import AnalyticsSettings
-from analytics.db import SessionDep
+from analytics.db import SessionDep, SessionsDep
+from analytics.today import Today
 from analytics.usage import service
 from analytics.usage.correlation import MIN_SAMPLE
 from analytics.usage.periods import Period
@@ -27,9 +29,9 @@ From = Annotated[date | None, Query(alias="from", description="First day (UTC), 
 To = Annotated[date | None, Query(description="Last day (UTC), inclusive; default: today")]
 
 
-def date_range(first: date | None, last: date | None) -> tuple[date, date]:
+def date_range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
     """The days [first, last] asked for, defaulted and checked (422 naming the field)."""
-    last = last or datetime.now(UTC).date()
+    last = last or today
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if last < first:
         raise Problem(422, "`to` is before `from`.", errors=[{"field": "query.to", "reason": "before from"}])
@@ -42,8 +44,10 @@ def date_range(first: date | None, last: date | None) -> tuple[date, date]:
 @router.get("/v1/usage/features", responses=CSV_RESPONSES)
 async def features(
     request: Request,
-    session: SessionDep,
+    sessions: SessionsDep,
     *,
+    answers: Answers,
+    today: Today,
     from_: From = None,
     to: To = None,
     period: Literal["week", "month"] = "month",
@@ -55,28 +59,36 @@ async def features(
         int, Query(ge=MIN_SAMPLE, le=100_000, description="No correlation claimed below it")
     ] = MIN_SAMPLE,
 ) -> Response:
-    first, last = date_range(from_, to)
-    result = await service.features(
-        session,
-        first,
-        last,
-        period,
-        currency=currency or default_currency(request),
-        retention_days=retention_days,
-        min_sample=min_sample,
-        now=datetime.now(UTC),
-    )
-    rows: list[dict[str, Any]] = [
-        {
-            "event_type": feature.event_type,
-            **point.model_dump(),
-            "retention": feature.retention.model_dump(),
-            "revenue": feature.revenue.model_dump(),
-        }
-        for feature in result.features
-        for point in feature.periods
-    ]
-    return table_response(request, result, rows, filename="usage-features")
+    first, last = date_range(from_, to, today)
+    code = currency or default_currency(request)
+
+    async def compute() -> Response:
+        async with sessions() as session, session.begin():
+            result = await service.features(
+                session,
+                first,
+                last,
+                period,
+                currency=code,
+                retention_days=retention_days,
+                min_sample=min_sample,
+                now=datetime.now(UTC),
+            )
+        rows: list[dict[str, Any]] = [
+            {
+                "event_type": feature.event_type,
+                **point.model_dump(),
+                "retention": feature.retention.model_dump(),
+                "revenue": feature.revenue.model_dump(),
+            }
+            for feature in result.features
+            for point in feature.periods
+        ]
+        return table_response(request, result, rows, filename="usage-features")
+
+    # whether retention is known yet turns at a midnight: today, in the key, covers it
+    params = (first, last, period, code, retention_days, min_sample, today)
+    return await answers.answer(request, ("billing", "usage"), params, compute)
 
 
 @router.get("/v1/customers/{customer_id}/usage-trend", responses=CSV_RESPONSES)
@@ -85,12 +97,13 @@ async def usage_trend(
     customer_id: str,
     session: SessionDep,
     *,
+    today: Today,
     feature: Annotated[str | None, Query(max_length=100, description="One event type; default: every type")] = None,
     from_: From = None,
     to: To = None,
     period: Period = "week",
 ) -> Response:
-    first, last = date_range(from_, to)
+    first, last = date_range(from_, to, today)
     try:
         result = await service.usage_trend(session, customer_id, first, last, period=period, feature=feature)
     except service.UnknownCustomer:

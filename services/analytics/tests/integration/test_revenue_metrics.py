@@ -256,3 +256,26 @@ async def test_a_voided_invoice_leaves_usage_revenue_and_an_old_status_does_not_
         assert revenue.json()["rows"][0]["usage"] == 700
 
     await eventually(usage)
+
+
+async def test_each_line_goes_to_the_plan_its_subscription_was_on_when_its_period_began(
+    analytics_api: httpx.AsyncClient, analytics_worker: None, history: Any
+) -> None:
+    h = history
+    a, b = h.customer("2025-01-01"), h.customer("2025-01-01")
+    sa = h.subscription(a, "2025-01-05", "starter", 4900)
+    h.change(a, sa, "2025-03-10", "pro", 9900)
+    sb = h.subscription(b, "2025-01-05", "basic", 2900)
+    h.invoice(a, "2025-01-01", 1, subscription_id=sa)  # before the subscription's first segment: no plan
+    h.invoice(a, "2025-02-01", 10, subscription_id=sa)
+    h.invoice(a, "2025-03-09", 100, subscription_id=sa)
+    h.invoice(a, "2025-03-10", 1000, subscription_id=sa)  # the day the plan changed: the new plan's
+    h.invoice(b, "2025-03-10", 10000, subscription_id=sb)
+    await h.publish()
+    params = {"group_by": "plan", "from": "2025-01", "to": "2025-03", "currency": h.currency}
+
+    async def attributed() -> None:
+        rows = (await analytics_api.get("/v1/metrics/revenue", params=params)).json()["rows"]
+        assert {row["key"]: row["usage"] for row in rows} == {"": 1, "starter": 110, "pro": 1000, "basic": 10000}
+
+    await eventually(attributed)
