@@ -10,12 +10,14 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from tally_runtime.http import create_api
 from tally_runtime.lifespans import Database, database_lifespan, database_readiness
 
+from gateway.access.known_keys import KnownKeys
 from gateway.access.ratelimit import RateLimiter
 from gateway.api_keys.api import router as api_keys_router
 from gateway.audit.api import router as audit_router
 from gateway.audit.middleware import AuditMiddleware
 from gateway.config import GatewaySettings, get_settings
 from gateway.dashboard.api import router as dashboard_router
+from gateway.dashboard.service import panels_client
 from gateway.db import MIGRATIONS, SCHEMA
 from gateway.openapi import install_openapi
 from gateway.proxy.api import build_router
@@ -65,10 +67,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         async with (
             with_database(app),
             httpx.AsyncClient(timeout=settings.upstream_timeout_s) as http,
+            panels_client() as panels_http,
             _live_feed(app, settings),
         ):
             HTTPXClientInstrumentor.instrument_client(http)
             app.state.http = http
+            app.state.panels_http = panels_http
             await _first_admin(database, settings)
             yield
 
@@ -76,6 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.description = "The public API of Tally: usage, billing, analytics, people and the dashboard."
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_burst_s)
+    app.state.known_keys = KnownKeys(settings.key_trust_s)
     for router in (sessions_router, users_router, api_keys_router, audit_router, dashboard_router, stream_router):
         app.include_router(router)
     app.include_router(build_router())

@@ -46,6 +46,9 @@ class GatewaySettings(DatabaseSettings, BootstrapKeySettings):
     login_max_failures: int = Field(5, ge=1, description="Failed logins per email, and per client IP, in the window")
     login_window_s: int = Field(15 * 60, gt=0)
 
+    key_trust_s: float = Field(
+        1.0, ge=0, description="How long an API key found active is trusted without a lookup; 0: look up every time"
+    )
     rate_limit_per_s: float = Field(50.0, gt=0, description="Default requests/s of a key, user or the bootstrap key")
     rate_limit_burst_s: float = Field(2.0, gt=0, description="A bucket holds this many seconds of requests")
 

@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
-from tally_runtime.api_keys import KEY_PREFIX
+from tally_runtime.api_keys import KEY_PREFIX, hash_key
 from tally_runtime.auth import CHALLENGE, bearer_token, same_secret
 from tally_runtime.problems import Problem
 
+from gateway.access.known_keys import KnownKeys
 from gateway.access.permissions import EVERYTHING, Permission, Role, of_role, of_scopes
 from gateway.access.principal import Principal, Via
 from gateway.access.ratelimit import RateLimiter, retry_after
@@ -42,11 +43,18 @@ async def _user(request: Request, secret: str, kind: Literal["session", "token"]
 
 
 async def _key(request: Request, token: str) -> Principal | None:
+    known: KnownKeys = request.app.state.known_keys
+    digest, now = hash_key(token), time.monotonic()
+    principal = known.get(digest, now)
+    if principal is not None:
+        return principal
     async with sessions_of(request)() as session:
         key = await api_keys.find_active_key(session, token)
     if key is None:
         return None
-    return Principal("key", key.id, of_scopes(key.scopes), "api_key", rate_limit_per_s=key.rate_limit_per_s)
+    principal = Principal("key", key.id, of_scopes(key.scopes), "api_key", rate_limit_per_s=key.rate_limit_per_s)
+    known.remember(digest, key.id, principal, now)
+    return principal
 
 
 async def _from_bearer(request: Request, token: str) -> Principal | None:

@@ -1,10 +1,11 @@
 """Issuing, listing and revoking API keys (admin scope)."""
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from tally_runtime.pages import DEFAULT_LIMIT, Limit
 from tally_runtime.problems import Problem
 
 from gateway.access.dependencies import require
+from gateway.access.known_keys import KnownKeys
 from gateway.api_keys import service
 from gateway.api_keys.schemas import ApiKeyCreate, ApiKeyIssuedOut, ApiKeyList, ApiKeyOut
 from gateway.db import SessionDep
@@ -38,9 +39,11 @@ async def list_keys(
 
 
 @router.delete("/{key_id}", status_code=204)
-async def revoke_key(key_id: ResourceId, session: SessionDep) -> Response:
+async def revoke_key(key_id: ResourceId, session: SessionDep, request: Request) -> Response:
     try:
         await service.revoke_key(session, key_id)
     except service.KeyNotFound:
         raise Problem(404, f"No API key {key_id!r}.") from None
+    known: KnownKeys = request.app.state.known_keys
+    known.forget(key_id)
     return Response(status_code=204)

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Depends, Request
+from opentelemetry.propagate import inject
 
 from gateway.access.dependencies import require
 from gateway.config import GatewaySettings
@@ -17,10 +18,11 @@ async def dashboard(request: Request) -> Dashboard:
     """Every panel, gathered concurrently: a slow or dead service makes its panel say so (`timeout`,
     `unavailable`, `error`, with a `detail`), and the page still answers within the budget."""
     settings: GatewaySettings = request.app.state.settings
-    http: httpx.AsyncClient = request.app.state.http
+    http: aiohttp.ClientSession = request.app.state.panels_http
     headers = upstream_headers(request, settings.service_key())
     headers.pop("content-type", None)
     headers["accept"] = "application/json"
+    inject(headers)  # the trace goes on (the caller's traceparent, or this request's span when tracing records)
     now = datetime.now(UTC)
     results = await gather_panels(http, settings, headers, now.date())
     panels = Panels(

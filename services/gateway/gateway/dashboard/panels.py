@@ -12,7 +12,7 @@ class PanelSource:
     upstream: Literal["analytics", "billing"]
     path: str
     params: dict[str, str] = field(default_factory=dict)
-    not_yet: str | None = None  # when the service does not serve it yet: which issue brings it
+    not_yet: str | None = None  # the service does not serve it yet (which issue brings it): not asked at all
 
 
 def months_back(today: date, months: int) -> tuple[str, str]:
@@ -42,13 +42,17 @@ class PanelResult:
     detail: str | None = None
 
 
+def not_served(source: PanelSource, service: str) -> PanelResult:
+    why = f"; {source.not_yet}" if source.not_yet else ""
+    return PanelResult("unavailable", None, f"{service} does not serve {source.path} yet{why}")
+
+
 def from_answer(source: PanelSource, service: str, status_code: int, body: Any) -> PanelResult:
     """A panel from the upstream's status and decoded JSON body (None when it was not JSON)."""
     if 200 <= status_code < 300 and body is not None:
         return PanelResult("ok", body)
     if status_code in {404, 405}:
-        why = f"; {source.not_yet}" if source.not_yet else ""
-        return PanelResult("unavailable", None, f"{service} does not serve {source.path} yet{why}")
+        return not_served(source, service)
     if status_code == 503:
         return PanelResult("unavailable", None, f"{service} answered 503 (not ready)")
     if 200 <= status_code < 300:

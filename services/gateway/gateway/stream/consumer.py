@@ -1,9 +1,8 @@
 """The feed of the hub: a Kafka consumer without a group (every gateway process must see every event, so no
 shared group), reading billing.events.v1 and analytics.alerts.v1.
 
-Tansu's end offsets are wrong (DESIGN.md), so it cannot seek to the end: it reads from the beginning and skips
-what was produced before this process started (by record timestamp). That costs one pass over the topics at
-start-up, in the background."""
+It starts at the first record stamped at or after this process's start, found by bisecting each partition
+(gateway.stream.since), and still skips any older record it meets."""
 
 import asyncio
 import json
@@ -16,6 +15,7 @@ from contracts.topics import ANALYTICS_ALERTS, BILLING_EVENTS
 from tally_runtime.kafka import FETCH_MAX_WAIT_MS
 
 from gateway.stream.hub import Hub, sse_frame
+from gateway.stream.since import seek_to_time
 
 log = logging.getLogger(__name__)
 TOPICS = (BILLING_EVENTS, ANALYTICS_ALERTS)
@@ -49,6 +49,7 @@ async def feed(hub: Hub, bootstrap_servers: str, since_ms: int) -> None:
         )
         try:
             await consumer.start()
+            await seek_to_time(consumer, since_ms)
             for partition, offset in positions.items():
                 consumer.seek(partition, offset)
             while True:

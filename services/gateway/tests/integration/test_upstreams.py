@@ -10,6 +10,7 @@ from tally_stack.procs import free_port
 from tally_stack.testing import Infra
 
 PANELS = {"kpis", "mrr_bridge", "revenue_by_plan", "at_risk_customers", "alerts", "usage_by_feature", "recent_invoices"}
+NOT_YET = {"at_risk_customers", "alerts"}
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
@@ -67,8 +68,6 @@ async def test_the_dashboard_says_which_panels_are_missing_and_why(
 ) -> None:
     upstream.answers["/v1/invoices"] = (200, {"data": [{"id": "inv_1"}], "next_cursor": None})
     upstream.answers["/v1/metrics/summary"] = (200, {"mrr": {"value": 1200}})
-    upstream.answers["/v1/customers/at-risk"] = (404, {"detail": "no route"})
-    upstream.answers["/v1/alerts"] = (404, {"detail": "no route"})
     upstream.answers["/v1/metrics/revenue"] = (500, {"detail": "boom"})
     async with own_gateway(analytics_url=upstream.base_url, billing_url=upstream.base_url) as gateway:
         response = await gateway.get("/v1/dashboard", headers=bearer(infra.api_key))
@@ -82,14 +81,15 @@ async def test_the_dashboard_says_which_panels_are_missing_and_why(
         "detail": None,
     }
     assert panels["kpis"]["data"] == {"mrr": {"value": 1200}}
-    for later in ("at_risk_customers", "alerts"):
+    for later in NOT_YET:
         assert panels[later]["status"] == "unavailable"
-        assert "later" in panels[later]["detail"] or "issue" in panels[later]["detail"]
+        assert "issue" in panels[later]["detail"]
     assert (panels["revenue_by_plan"]["status"], panels["revenue_by_plan"]["detail"]) == (
         "error",
         "analytics answered 500",
     )
     calls = {seen["path"]: seen for seen in upstream.seen}
+    assert not {"/v1/customers/at-risk", "/v1/alerts"} & set(calls)  # not served yet: not asked
     assert calls["/v1/invoices"]["query"] == {"limit": "10"}
     assert calls["/v1/metrics/revenue"]["query"] == {"group_by": "plan"}
     months = calls["/v1/metrics/mrr"]["query"]
@@ -105,15 +105,16 @@ async def test_a_dead_service_makes_its_panels_unavailable_quickly(
 ) -> None:
     upstream.answers["/v1/invoices"] = (200, {"data": [], "next_cursor": None})
     dead = f"http://127.0.0.1:{free_port()}"
-    async with own_gateway(analytics_url=dead, billing_url=upstream.base_url) as gateway:
+    settings = {"analytics_url": dead, "billing_url": upstream.base_url, "dashboard_panel_timeout_s": 10.0}
+    async with own_gateway(**settings) as gateway:
         started = time.monotonic()
         response = await gateway.get("/v1/dashboard", headers=bearer(infra.api_key))
         elapsed = time.monotonic() - started
     panels = response.json()["panels"]
     assert panels["recent_invoices"]["status"] == "ok"
     assert {name for name, panel in panels.items() if panel["status"] == "unavailable"} == PANELS - {"recent_invoices"}
-    assert all("unreachable" in panels[name]["detail"] for name in PANELS - {"recent_invoices"})
-    assert elapsed < 1.0
+    assert all("unreachable" in panels[name]["detail"] for name in PANELS - {"recent_invoices"} - NOT_YET)
+    assert elapsed < 10.0  # refused at once: nothing waited for the panels' timeout
 
 
 async def test_a_slow_service_times_out_its_panels_within_the_budget(
@@ -140,7 +141,7 @@ async def test_a_slow_service_times_out_its_panels_within_the_budget(
     for name in ("mrr_bridge", "revenue_by_plan", "usage_by_feature"):
         assert panels[name]["status"] == "timeout"
         assert panels[name]["detail"] == "analytics did not answer within 0.8 s"
-    assert 0.75 < elapsed < 1.2
+    assert 0.75 < elapsed < 5.0  # waited for the panels' timeouts, not for the slow service
 
 
 async def test_the_page_budget_bounds_even_long_panel_timeouts(
@@ -154,4 +155,4 @@ async def test_the_page_budget_bounds_even_long_panel_timeouts(
         elapsed = time.monotonic() - started
     panel = response.json()["panels"]["recent_invoices"]
     assert panel == {"status": "timeout", "data": None, "detail": "over the page's budget of 0.5 s"}
-    assert elapsed < 1.0
+    assert elapsed < 5.0  # the budget ended it, not the slow service or the panel's 10 s timeout
