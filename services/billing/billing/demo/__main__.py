@@ -39,10 +39,12 @@ async def main(customers: int, months: int, wait_s: float, seed: int) -> None:
         started = datetime.now(UTC)
         done = await write(database.sessions, story, settings.dunning_policy(), now)
         log.info(
-            "demo history: %d customers, %d steps (%d refused), %d invoices, %d declined payments, in %.0f s",
+            "demo history: %d customers, %d steps (%d refused, %d skipped after dunning had ended the subscription), "
+            "%d invoices, %d declined payments, in %.0f s",
             len(story.customers),
             done.steps,
             len(done.refused),
+            done.after_dunning,
             done.invoices,
             len(done.declined),
             (datetime.now(UTC) - started).total_seconds(),

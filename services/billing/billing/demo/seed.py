@@ -53,6 +53,7 @@ class Tally:
 
     steps: int = 0
     refused: list[str] = field(default_factory=list)  # steps billing refused, with why
+    after_dunning: int = 0  # changes and cancellations skipped: dunning had already ended the subscription
     invoices: int = 0
     declined: set[str] = field(default_factory=set)  # invoices whose first payment failed
 
@@ -102,7 +103,11 @@ async def _apply(sessions: async_sessionmaker[AsyncSession], step: Step, done: T
                 )
                 await subscriptions.create_subscription(session, data, step.at)
                 return
-            live = await subscription_repository.live_subscription_ids(session, await _customer_id(session, step))
+            customer_id = await _customer_id(session, step)
+            live = await subscription_repository.live_subscription_ids(session, customer_id)
+            if not live and await _ended_by_dunning(session, customer_id):
+                done.after_dunning += 1  # the story does not know its payments failed; the customer is gone
+                return
             if not live:
                 raise subscriptions.Refused("customer", "has no live subscription")
             if step.action == "change":
@@ -132,6 +137,16 @@ async def _customer(session: AsyncSession, step: Step) -> None:
 
 async def _customer_id(session: AsyncSession, step: Step) -> str:
     return (await customers.get_customer(session, step.customer)).id
+
+
+async def _ended_by_dunning(session: AsyncSession, customer_id: str) -> bool:
+    query = (
+        select(Collection.invoice_id)
+        .join(Invoice, Invoice.id == Collection.invoice_id)
+        .where(Invoice.customer_id == customer_id, Collection.status == "uncollectible")
+        .limit(1)
+    )
+    return (await session.execute(query)).first() is not None
 
 
 async def _advance(sessions: async_sessionmaker[AsyncSession], policy: Policy, at: datetime, done: Tally) -> None:
