@@ -64,6 +64,7 @@ async def api_process(url: str, bootstrap: str) -> AsyncIterator[str]:
         "ANALYTICS_API_PORT": str(port),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "TALLY_LOG_LEVEL": "WARNING",
+        "ANALYTICS_ANSWER_CACHE_BYTES": "0",  # every request computed: these rows measure the queries
     }
     log = STATE_DIR / "bench-analytics-api.log"
     process = spawn_logged([sys.executable, "-m", "analytics", "api"], log, env=env)

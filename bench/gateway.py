@@ -1,43 +1,77 @@
-"""`GET /v1/dashboard` on the running stack, next to its yardsticks measured in the same run: the slowest single
-panel called directly on the service that owns it (the dashboard calls them all at once, so it should cost little
-more than its slowest panel), and every panel called directly one after another and all at once (analytics serves
-six of the seven panels from one process, so "all at once" is the floor on this stack). Then the dashboard of a
-second gateway process, on the same database, whose analytics is stopped (its URL is a closed port): its p99 must
-stay under the page's budget.
+"""`GET /v1/dashboard` on the running stack, next to its yardstick measured in the same run and in the same state:
+the slowest single panel called directly on the service that owns it (the dashboard calls them all at once, so it
+should cost little more than its slowest panel), and every panel called directly all at once (the page without the
+gateway: analytics serves four of the panels from one process).
 
-Each figure: `--samples` requests, one at a time over a keep-alive connection, after a few warm-up ones."""
+Analytics keeps its answers until a projection they read changes, so this is measured in three states:
+- natural: the stack as it is, nothing forced (its demo reports usage every second, so the usage answers are
+  computed again after each batch is applied; the share of analytics answers served kept is printed);
+- warm: nothing changes meanwhile: the bench holds the projections' version rows locked, so the stack's worker
+  waits to write (every write bumps them) and every answer stays kept; the worker catches up afterwards;
+- cold: before every request, a statement that writes each family of projections and changes no row: its trigger
+  bumps the versions as an applied batch does, so every analytics answer is computed afresh.
+In each state the requests go in rounds, every panel, all at once, then the dashboard, so that all of them meet the
+same load from the rest of the machine. Then the dashboard of a second gateway process, on the same database, whose
+analytics is stopped (its URL is a closed port): its p99 must stay under the page's budget.
+
+Each figure: `--samples` requests (rounds), one at a time over keep-alive connections, after a few warm-up ones."""
 
 import asyncio
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 from gateway.config import GatewaySettings
 from gateway.dashboard.panels import sources
+from prometheus_client.parser import text_string_to_metric_families
 from tally_stack.daemon import ENV_FILE
+from tally_stack.dsn import libpq_url
 from tally_stack.envfile import read_env_file
 from tally_stack.procs import free_port, ready_or_stopped, stop_process, until_ready
 from tally_stack.services import get_service
 
 from bench.ingest import Row
-from bench.loadgen import LoadResult, run_load
+from bench.loadgen import LoadResult
 from bench.stack import STATE_DIR, RunningStack
 
 WARM_UP = 5
 TARGET_RATIO = 1.5
 SERVICES = {"analytics": "analytics", "billing": "billing"}
+# Writes no row, but each statement's trigger bumps its family's version (analytics migration 0005).
+CHANGE_PROJECTIONS = """UPDATE analytics.customers SET name = name WHERE false;
+UPDATE analytics.usage_daily SET events = events WHERE false"""
+
+# Taken by every projection write's trigger: held, it makes the stack's worker wait.
+HOLD_PROJECTIONS = "SELECT family FROM analytics.projection_versions FOR UPDATE"
+
+Before = Callable[[], Awaitable[object]] | None
+Probe = tuple[list[str], dict[str, str]]  # the urls fetched at once, with these headers
 
 
-async def _measure(url: str, key: str, requests: int) -> LoadResult:
-    headers = {"Authorization": f"Bearer {key}"}
-    await run_load(url, None, requests=WARM_UP, events_per_request=0, connections=1, headers=headers)
-    return await run_load(url, None, requests=requests, events_per_request=0, connections=1, headers=headers)
+async def _rounds(probes: dict[str, Probe], requests: int, before: Before = None) -> dict[str, LoadResult]:
+    """`requests` rounds after WARM_UP; in each, every probe in turn: `before()` (untimed), then its urls at once,
+    timed until the last answer. Requests/s: requests over the time they took."""
+    latencies: dict[str, list[float]] = {name: [] for name in probes}
+    statuses: dict[str, dict[int, int]] = {name: {} for name in probes}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for n in range(requests + WARM_UP):
+            for name, (urls, headers) in probes.items():
+                if before is not None:
+                    await before()
+                sent = time.perf_counter()
+                responses = await asyncio.gather(*(http.get(url, headers=headers) for url in urls))
+                if n >= WARM_UP:
+                    latencies[name].append(time.perf_counter() - sent)
+                    for response in responses:
+                        statuses[name][response.status_code] = statuses[name].get(response.status_code, 0) + 1
+    return {name: LoadResult(requests, 0, sum(latencies[name]), latencies[name], statuses[name]) for name in probes}
 
 
 def _row(name: str, result: LoadResult) -> Row:
@@ -48,13 +82,17 @@ def _answered(result: LoadResult) -> str:
     return ", ".join(f"{count}x {status}" for status, count in sorted(result.statuses.items()))
 
 
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 async def _bench_key(gateway_url: str, api_key: str) -> str:
     """A read key without a practical rate limit: the default would throttle the load."""
     async with httpx.AsyncClient(timeout=10) as http:
         response = await http.post(
             f"{gateway_url}/v1/api-keys",
             json={"name": "bench gateway", "scopes": ["read"], "rate_limit_per_s": 100_000},
-            headers={"Authorization": f"Bearer {api_key}"},
+            headers=_bearer(api_key),
         )
     response.raise_for_status()
     key: str = response.json()["key"]
@@ -62,44 +100,79 @@ async def _bench_key(gateway_url: str, api_key: str) -> str:
 
 
 def _panel_urls() -> dict[str, str]:
+    """The panels the dashboard asks their services for (not those no service serves yet)."""
     urls = {}
     for name, source in sources(datetime.now(UTC).date()).items():
+        if source.not_yet:
+            continue
         query = "&".join(f"{k}={v}" for k, v in source.params.items())
         urls[name] = f"{get_service(SERVICES[source.upstream]).api_url}{source.path}" + (f"?{query}" if query else "")
     return urls
 
 
-async def _slowest_panel(stack: RunningStack, requests: int) -> tuple[str, LoadResult]:
-    """Every panel's source, called directly (the services accept the stack's key); the slowest by p99 among those
-    that answer 2xx."""
-    answered: dict[str, LoadResult] = {}
-    for name, url in _panel_urls().items():
-        result = await _measure(url, stack.api_key, requests)
-        if all(200 <= status < 300 for status in result.statuses):
-            answered[name] = result
-    if not answered:
+async def _answers_kept() -> tuple[float, float]:
+    """Analytics answers so far from its /metrics: (kept, computed), over every cached endpoint."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        text = (await http.get(f"{get_service('analytics').api_url}/metrics")).text
+    totals = {"kept": 0.0, "computed": 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "tally_analytics_answers_total":
+                totals[sample.labels["outcome"]] += sample.value
+    return totals["kept"], totals["computed"]
+
+
+async def _kept_share(measuring: Awaitable[dict[str, LoadResult]]) -> tuple[dict[str, LoadResult], str]:
+    """The results, and the share of the analytics answers during them that were served kept."""
+    kept, computed = await _answers_kept()
+    results = await measuring
+    kept_after, computed_after = await _answers_kept()
+    served = kept_after - kept + computed_after - computed
+    return results, f"analytics answers kept: {(kept_after - kept) / served:.0%}" if served else "no analytics answer"
+
+
+AT_ONCE = "every panel direct, all at once"
+PAGE = "GET /v1/dashboard"
+
+
+def _probes(stack: RunningStack, key: str) -> dict[str, Probe]:
+    panels = _panel_urls()
+    direct = _bearer(stack.api_key)  # the services accept the stack's key
+    return (
+        {name: ([url], direct) for name, url in panels.items()}
+        | {AT_ONCE: (list(panels.values()), direct)}
+        | {PAGE: ([f"{stack.gateway_url}/v1/dashboard"], _bearer(key))}
+    )
+
+
+def _state_rows(state: str, results: dict[str, LoadResult], kept: str) -> list[tuple[Row, str]]:
+    """The slowest panel among those answering 2xx (by p99), all at once, and the dashboard against both."""
+    panels = {
+        name: result
+        for name, result in results.items()
+        if name not in {AT_ONCE, PAGE} and all(200 <= status < 300 for status in result.statuses)
+    }
+    if not panels:
         raise SystemExit("no dashboard panel answers on the running stack")
-    name = max(answered, key=lambda panel: answered[panel].p(0.99))
-    return name, answered[name]
+    slowest = max(panels, key=lambda name: panels[name].p(0.99))
+    panel, at_once, page = panels[slowest], results[AT_ONCE], results[PAGE]
+    return [
+        (_row(f"{state}: slowest panel direct ({slowest})", panel), f"baseline ({state})"),
+        (_row(f"{state}: {AT_ONCE}", at_once), "the page without the gateway"),
+        (
+            _row(f"{state}: {PAGE}", page),
+            f"p99 {page.p(0.99) / panel.p(0.99):.2f}x the slowest panel (target {TARGET_RATIO}x), "
+            f"{page.p(0.99) / at_once.p(0.99):.2f}x all at once; {kept}",
+        ),
+    ]
 
 
-async def _all_panels(stack: RunningStack, requests: int, *, at_once: bool) -> LoadResult:
-    """Every panel's source called directly, one after another (what the page would cost without concurrency) or
-    all at once (what it costs with concurrency and without the gateway)."""
-    urls = list(_panel_urls().values())
-    latencies: list[float] = []
-    started = time.perf_counter()
-    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {stack.api_key}"}, timeout=30) as http:
-        for n in range(requests + WARM_UP):
-            sent = time.perf_counter()
-            if at_once:
-                await asyncio.gather(*(http.get(url) for url in urls))
-            else:
-                for url in urls:
-                    await http.get(url)
-            if n >= WARM_UP:
-                latencies.append(time.perf_counter() - sent)
-    return LoadResult(requests, 0, time.perf_counter() - started, latencies, {})
+@asynccontextmanager
+async def projections_held(connection: asyncpg.Connection) -> AsyncIterator[None]:
+    """No projection changes while inside: the version rows locked until the end of the transaction."""
+    async with connection.transaction():
+        await connection.execute(HOLD_PROJECTIONS)
+        yield
 
 
 @contextmanager
@@ -132,33 +205,36 @@ def gateway_without(service_var: str, stack: RunningStack) -> Iterator[str]:
 
 async def _panels_ok(gateway_url: str, key: str) -> list[str]:
     async with httpx.AsyncClient(timeout=10) as http:
-        response = await http.get(f"{gateway_url}/v1/dashboard", headers={"Authorization": f"Bearer {key}"})
+        response = await http.get(f"{gateway_url}/v1/dashboard", headers=_bearer(key))
     panels: dict[str, dict[str, object]] = response.json()["panels"]
     return [name for name, panel in panels.items() if panel["status"] == "ok"]
 
 
 async def dashboard_rows(stack: RunningStack, requests: int) -> list[tuple[Row, str]]:
     key = await _bench_key(stack.gateway_url, stack.api_key)
-    panel, slowest = await _slowest_panel(stack, requests)
-    in_turn = await _all_panels(stack, requests, at_once=False)
-    at_once = await _all_panels(stack, requests, at_once=True)
-    dashboard = await _measure(f"{stack.gateway_url}/v1/dashboard", key, requests)
+    probes = _probes(stack, key)
+    connection = await asyncpg.connect(libpq_url(stack.database_url))
+    try:
+
+        async def change() -> None:
+            await connection.execute(CHANGE_PROJECTIONS)
+
+        natural, natural_kept = await _kept_share(_rounds(probes, requests))
+        async with projections_held(connection):
+            warm, warm_kept = await _kept_share(_rounds(probes, requests))
+        cold, cold_kept = await _kept_share(_rounds(probes, requests, change))
+    finally:
+        await connection.close()
     with gateway_without("GATEWAY_ANALYTICS_URL", stack) as degraded_url:
-        degraded = await _measure(f"{degraded_url}/v1/dashboard", key, requests)
+        degraded = (await _rounds({PAGE: ([f"{degraded_url}/v1/dashboard"], _bearer(key))}, requests))[PAGE]
     budget_ms = GatewaySettings.model_fields["dashboard_budget_s"].default * 1000
-    ratio = dashboard.p(0.99) / slowest.p(0.99)
     ok = await _panels_ok(stack.gateway_url, key)
     return [
-        (_row(f"slowest panel direct ({panel})", slowest), "baseline"),
-        (_row("every panel direct, one after another", in_turn), "the page without concurrency"),
-        (_row("every panel direct, all at once", at_once), "the page without the gateway"),
+        *_state_rows("natural", natural, natural_kept),
+        *_state_rows("warm", warm, warm_kept),
+        *_state_rows("cold", cold, f"{cold_kept}; ok: {', '.join(ok) or 'none'}"),
         (
-            _row("GET /v1/dashboard", dashboard),
-            f"p99 {ratio:.2f}x the slowest panel (target {TARGET_RATIO}x), {dashboard.p(0.99) / at_once.p(0.99):.2f}x "
-            f"all at once; ok: {', '.join(ok) or 'none'}",
-        ),
-        (
-            _row("GET /v1/dashboard, analytics stopped", degraded),
+            _row(f"{PAGE}, analytics stopped", degraded),
             f"p99 {degraded.p(0.99):.0f} ms vs budget {budget_ms:.0f} ms ({_answered(degraded)})",
         ),
     ]
