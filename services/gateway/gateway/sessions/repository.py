@@ -71,5 +71,12 @@ async def clear_failures(session: AsyncSession, email: str, before: datetime) ->
 
 
 async def database_now(session: AsyncSession) -> datetime:
+    """When the transaction began."""
     now: datetime = (await session.execute(select(func.now()))).scalar_one()
+    return now
+
+
+async def clock_now(session: AsyncSession) -> datetime:
+    """The database's clock at this statement."""
+    now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
     return now

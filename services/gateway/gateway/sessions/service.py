@@ -57,10 +57,11 @@ async def log_in(
         return Refused()
     await repository.clear_failures(session, key, now - window)
     await repository.delete_expired(session, user.id, now - timedelta(seconds=settings.session_idle_s))
-    return await _open(session, settings, user, kind, now)
+    # Opened now, not when the transaction began: checking the password can take seconds on a busy machine.
+    return await _open(session, settings, user, kind, await repository.clock_now(session))
 
 
-async def _open(session: AsyncSession, settings: GatewaySettings, user: User, kind: str, now: datetime) -> LoggedIn:
+async def _open(session: AsyncSession, settings: GatewaySettings, user: User, kind: str, opened: datetime) -> LoggedIn:
     is_session = kind == "session"
     secret = new_session_id() if is_session else new_access_token()
     csrf = new_csrf_token() if is_session else None
@@ -70,7 +71,9 @@ async def _open(session: AsyncSession, settings: GatewaySettings, user: User, ki
         user_id=user.id,
         kind=kind,
         csrf_token=csrf,
-        expires_at=now + timedelta(seconds=lifetime),
+        created_at=opened,
+        last_seen_at=opened,
+        expires_at=opened + timedelta(seconds=lifetime),
     )
     await repository.insert_session(session, row)
     return LoggedIn(user, secret, csrf)

@@ -181,14 +181,14 @@ async def test_five_failures_lock_the_client_address_out(new_client: NewClient, 
 async def test_sessions_end_when_idle_and_tokens_when_expired(own_gateway: Any, new_user: NewUser) -> None:
     person = await new_user("viewer")
     credentials = {"email": person.email, "password": person.password}
-    async with own_gateway(session_idle_s=2, token_ttl_s=2) as gateway:
+    async with own_gateway(session_idle_s=4, token_ttl_s=2) as gateway:
         await gateway.post("/v1/auth/login", json=credentials)
         token = (await gateway.post("/v1/auth/token", json=credentials)).json()["access_token"]
-        for _ in range(3):  # in use: the session stays alive past its idle timeout
-            await asyncio.sleep(0.8)
+        for _ in range(5):  # in use every second (3 s to spare on a slow machine): alive past its idle timeout
+            await asyncio.sleep(1)
             assert (await gateway.get("/v1/auth/me")).status_code == 200
-        assert (await gateway.get("/v1/auth/me", headers=bearer(token))).status_code == 401  # 2.4 s > its 2 s
-        await asyncio.sleep(2.5)
+        assert (await gateway.get("/v1/auth/me", headers=bearer(token))).status_code == 401  # 5 s > its 2 s
+        await asyncio.sleep(4.5)
         assert (await gateway.get("/v1/auth/me")).status_code == 401
 
 
