@@ -66,8 +66,8 @@ def run_service(
 
 
 def api_process() -> FastAPI:
-    """The app of one of several api processes (uvicorn imports this in each)."""
+    """The app of one of several api processes (uvicorn imports this in each). Logging and tracing take only the
+    settings shared by every service, and come first: the app instruments itself only when tracing records."""
+    _prepare(os.environ[_PROCESS], ServiceSettings())
     factory: Callable[[], FastAPI] = import_from_string(os.environ[_FACTORY])
-    app = factory()
-    _prepare(os.environ[_PROCESS], app.state.settings)
-    return app
+    return factory()

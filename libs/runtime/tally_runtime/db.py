@@ -2,20 +2,35 @@
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
 def create_engine(url: str, schema: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"search_path": schema, "application_name": f"tally-{schema}"}},
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(_dbapi: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+    """Instead of SQLAlchemy's `pool_pre_ping` (three round trips per checkout: BEGIN, a ping, ROLLBACK): a
+    connection the server has closed (a restarted or stopped Postgres, a terminated backend) is already closed on
+    asyncpg's side, which reads every connection, idle ones too. Raising here makes the pool open a new one in its
+    place, and replace the pool's others on their next checkout."""
+    connection: asyncpg.Connection | None = record.driver_connection
+    if connection is not None and connection.is_closed():
+        raise InvalidatePoolError("the server closed the pooled connection")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -14,6 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tally_runtime.metrics import HttpMetricsMiddleware
 from tally_runtime.problems import Problem, install_problem_handlers, problem_response
+from tally_runtime.trace_context import TraceContextMiddleware
+from tally_runtime.tracing import tracing_records
 
 ReadinessCheck = Callable[[], Awaitable[object]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -41,7 +43,12 @@ def create_api(
     app = FastAPIOffline(title=title, lifespan=lifespan)  # /docs and /redoc load nothing from a CDN
     install_problem_handlers(app)
     app.add_middleware(HttpMetricsMiddleware)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
+    if tracing_records():
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
+        )
+    else:
+        app.add_middleware(TraceContextMiddleware)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

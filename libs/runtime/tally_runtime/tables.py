@@ -53,7 +53,19 @@ def table_response(
     """`payload` as JSON; or, for `Accept: text/csv`, `rows` as CSV with nested mappings flattened into dotted
     columns (`customers.opening`). `columns` fixes the header (else: every key of the rows, in first-seen order)."""
     if not wants_csv(request):
-        return JSONResponse(jsonable_encoder(payload))
+        return json_response(payload)
+    return csv_response(rows, filename=filename, columns=columns)
+
+
+def json_response(payload: Any) -> Response:
+    """A pydantic model encoded by pydantic itself (as FastAPI would answer it: by alias), in one pass; anything else
+    through FastAPI's encoder."""
+    if isinstance(payload, BaseModel):
+        return Response(payload.model_dump_json(by_alias=True), media_type=JSON)
+    return JSONResponse(jsonable_encoder(payload))
+
+
+def csv_response(rows: Sequence[Mapping[str, Any]], *, filename: str, columns: Sequence[str] | None = None) -> Response:
     flat = [_flatten(jsonable_encoder(row)) for row in rows]
     header = list(columns) if columns is not None else _keys(flat)
     return Response(
@@ -72,7 +84,9 @@ class Page(Protocol):
 
 def page_response(request: Request, page: Page, *, filename: str) -> Response:
     """A list endpoint's page as JSON, or its rows (this page's) as CSV."""
-    return table_response(request, page, [row.model_dump(mode="json") for row in page.data], filename=filename)
+    if not wants_csv(request):
+        return json_response(page)
+    return csv_response([row.model_dump(mode="json") for row in page.data], filename=filename)
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:

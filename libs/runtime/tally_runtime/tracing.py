@@ -31,3 +31,8 @@ def configure_tracing(
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument()
     return provider
+
+
+def tracing_records() -> bool:
+    """Whether this process records spans (`configure_tracing` set a provider up)."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)

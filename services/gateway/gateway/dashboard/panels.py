@@ -48,7 +48,8 @@ def not_served(source: PanelSource, service: str) -> PanelResult:
 
 
 def from_answer(source: PanelSource, service: str, status_code: int, body: Any) -> PanelResult:
-    """A panel from the upstream's status and decoded JSON body (None when it was not JSON)."""
+    """A panel from the upstream's status and its JSON body (None when it was not JSON): decoded, or as it came
+    (`orjson.Fragment`), to be written into the page unchanged."""
     if 200 <= status_code < 300 and body is not None:
         return PanelResult("ok", body)
     if status_code in {404, 405}:

@@ -1,12 +1,12 @@
 """Gathering the panels: all at once, each bounded by its own timeout, the page by the total budget.
 
 Over aiohttp rather than the httpx client that forwards requests: measured on loopback, an httpx request costs the
-gateway about 0.6 ms of CPU and an aiohttp one under 0.1 ms, and the page makes five at once."""
+gateway about 0.6 ms of CPU and an aiohttp one under 0.1 ms, and the page makes five at once. A panel's JSON is checked,
+then written into the page as it came, not decoded and encoded again."""
 
 import asyncio
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 import aiohttp
 import orjson
@@ -25,11 +25,13 @@ def panels_client() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_S))
 
 
-def _decoded(body: bytes) -> Any:
+def _checked(body: bytes) -> orjson.Fragment | None:
+    """The body, to be written into the page as it came, when it is JSON (and not `null`); else None."""
     try:
-        return orjson.loads(body)
+        decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+    return None if decoded is None else orjson.Fragment(body)
 
 
 async def _panel(
@@ -44,17 +46,19 @@ async def _panel(
         return PanelResult("timeout", None, f"{service} did not answer within {seconds:g} s")
     except aiohttp.ClientError as error:
         return PanelResult("unavailable", None, f"{service} is unreachable ({type(error).__name__})")
-    return from_answer(source, service, status, _decoded(body))
+    return from_answer(source, service, status, _checked(body))
 
 
 async def gather_panels(
     http: aiohttp.ClientSession, settings: GatewaySettings, headers: Mapping[str, str], today: date
 ) -> dict[str, PanelResult]:
-    """Every panel; those whose service does not serve them yet are answered at once, without asking it."""
+    """Every panel, in the order of `sources`; those whose service does not serve them yet are answered at once,
+    without asking it."""
     urls = {"analytics": settings.analytics_url, "billing": settings.billing_url}
+    panels = sources(today)
     results: dict[str, PanelResult] = {}
     tasks: dict[str, asyncio.Task[PanelResult]] = {}
-    for name, source in sources(today).items():
+    for name, source in panels.items():
         if source.not_yet:
             results[name] = not_served(source, SERVICE_NAMES[source.upstream])
         else:
@@ -68,4 +72,4 @@ async def gather_panels(
         else:
             task.cancel()
             results[name] = PanelResult("timeout", None, f"over the page's budget of {settings.dashboard_budget_s:g} s")
-    return results
+    return {name: results[name] for name in panels}

@@ -1,0 +1,33 @@
+"""The engine's pool replaces a connection the server closed (a restarted Postgres, a terminated backend) on
+checkout, so the request that checks it out does not fail."""
+
+import asyncpg
+from sqlalchemy import text
+from tally_runtime.db import create_engine
+from tally_stack.dsn import libpq_url
+from tally_stack.testing import Infra, eventually
+
+SCHEMA = "gateway"  # any service's schema and role will do
+
+
+async def test_a_connection_the_server_closed_is_replaced_on_checkout(infra: Infra) -> None:
+    engine = create_engine(infra.database_urls[SCHEMA], SCHEMA, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            first = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            pooled = (await connection.get_raw_connection()).driver_connection
+        admin = await asyncpg.connect(libpq_url(infra.admin_url))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
+        finally:
+            await admin.close()
+
+        async def closed() -> None:
+            assert pooled.is_closed()
+
+        await eventually(closed)
+        async with engine.connect() as connection:
+            second = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert second != first
+    finally:
+        await engine.dispose()
