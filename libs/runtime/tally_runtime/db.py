@@ -1,6 +1,7 @@
 """Postgres access: one async engine per process, confined to the service's own schema."""
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
-def create_engine(url: str, schema: str, pool_size: int = 10) -> AsyncEngine:
-    engine = create_async_engine(
-        url,
-        pool_size=pool_size,
-        connect_args={"server_settings": {"search_path": schema, "application_name": f"tally-{schema}"}},
-    )
+def create_engine(
+    url: str, schema: str, pool_size: int = 10, server_settings: Mapping[str, str] | None = None
+) -> AsyncEngine:
+    """`server_settings`: more settings of every connection's session, beyond the schema and application name."""
+    settings = {"search_path": schema, "application_name": f"tally-{schema}"} | dict(server_settings or {})
+    engine = create_async_engine(url, pool_size=pool_size, connect_args={"server_settings": settings})
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
     return engine
 

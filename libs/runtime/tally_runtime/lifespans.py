@@ -15,16 +15,25 @@ from tally_runtime.settings import DatabaseSettings
 class Database:
     """The process's engine and session factory, created after the schema is migrated."""
 
-    def __init__(self, settings: DatabaseSettings, schema: str, migrations: Path) -> None:
+    def __init__(
+        self,
+        settings: DatabaseSettings,
+        schema: str,
+        migrations: Path,
+        server_settings: Mapping[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.schema = schema
         self.migrations = migrations
+        self.server_settings = server_settings
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
     async def start(self) -> None:
         await migrate(self.migrations, self.settings.database_url)
-        self._engine = create_engine(self.settings.database_url, self.schema, self.settings.db_pool_size)
+        self._engine = create_engine(
+            self.settings.database_url, self.schema, self.settings.db_pool_size, self.server_settings
+        )
         self._sessions = session_factory(self._engine)
 
     async def stop(self) -> None:

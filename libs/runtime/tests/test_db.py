@@ -1,5 +1,5 @@
-"""The engine's pool replaces a connection the server closed (a restarted Postgres, a terminated backend) on
-checkout, so the request that checks it out does not fail."""
+"""The engine: its settings hold in every session, and its pool replaces a connection the server closed (a restarted
+Postgres, a terminated backend) on checkout, so the request that checks it out does not fail."""
 
 import asyncpg
 from sqlalchemy import text
@@ -29,5 +29,17 @@ async def test_a_connection_the_server_closed_is_replaced_on_checkout(infra: Inf
         async with engine.connect() as connection:
             second = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         assert second != first
+    finally:
+        await engine.dispose()
+
+
+async def test_server_settings_hold_in_every_pooled_session(infra: Infra) -> None:
+    engine = create_engine(
+        infra.database_urls[SCHEMA], SCHEMA, server_settings={"plan_cache_mode": "force_custom_plan"}
+    )
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SHOW plan_cache_mode"))).scalar_one() == "force_custom_plan"
+            assert (await connection.execute(text("SHOW search_path"))).scalar_one() == SCHEMA
     finally:
         await engine.dispose()

@@ -9,7 +9,7 @@ from analytics.answers.cache import AnswerCache
 from analytics.answers.repository import versions_reader
 from analytics.attribution.api import router as attribution_router
 from analytics.config import AnalyticsSettings, get_settings
-from analytics.db import MIGRATIONS, SCHEMA
+from analytics.db import MIGRATIONS, READ_SETTINGS, SCHEMA
 from analytics.funnels.api import router as funnels_router
 from analytics.metrics.api import router as metrics_router
 from analytics.segments.api import router as segments_router
@@ -18,7 +18,7 @@ from analytics.usage.api import router as usage_router
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings, SCHEMA, MIGRATIONS)
+    database = Database(settings, SCHEMA, MIGRATIONS, READ_SETTINGS)
     with_database = database_lifespan(database)
 
     @asynccontextmanager

@@ -72,6 +72,8 @@ async def rebuild(
                 await repository.truncate_all(session)
                 async with repository.indexes_built_after(session):
                     await _write(session, folded, derived)
+        async with sessions() as session, session.begin():
+            await repository.analyze_all(session)
     finally:
         gc.enable()
     result.seconds = time.perf_counter() - started

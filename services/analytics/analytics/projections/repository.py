@@ -155,8 +155,16 @@ async def relax_commit(session: AsyncSession) -> None:
 
 
 async def truncate_all(session: AsyncSession) -> None:
-    names = ", ".join(table.name for table in PROJECTIONS)
-    await session.execute(text(f"TRUNCATE {names}"))
+    await session.execute(text(f"TRUNCATE {_names(PROJECTIONS)}"))
+
+
+async def analyze_all(session: AsyncSession) -> None:
+    """Fresh planner statistics after a bulk write, without waiting for autovacuum (which may be off)."""
+    await session.execute(text(f"ANALYZE {_names(PROJECTIONS)}"))
+
+
+def _names(tables: Iterable[Table]) -> str:
+    return ", ".join(table.name for table in tables)
 
 
 # Each index of the projections: the statement that drops it and the one that builds it again.

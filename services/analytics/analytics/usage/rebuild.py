@@ -45,6 +45,8 @@ async def rebuild_usage(settings: AnalyticsSettings, sessions: async_sessionmake
 
     group = f"{settings.consumer_group}-usage-rebuild-{uuid4().hex[:8]}"
     result.records = await replay(settings.kafka_bootstrap_servers, USAGE_EVENTS, group, apply)
+    async with sessions() as session, session.begin():
+        await repository.analyze(session)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -109,6 +109,11 @@ async def truncate(session: AsyncSession) -> None:
     await (await raw_connection(session)).execute("TRUNCATE usage_events, usage_daily")
 
 
+async def analyze(session: AsyncSession) -> None:
+    """Fresh planner statistics after a rebuild, without waiting for autovacuum (which may be off)."""
+    await (await raw_connection(session)).execute("ANALYZE usage_events, usage_daily")
+
+
 @dataclass
 class EventColumns:
     customer_keys: list[str] = field(default_factory=list)

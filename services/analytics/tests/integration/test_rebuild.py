@@ -61,6 +61,17 @@ async def indexes(settings: AnalyticsSettings) -> list[str]:
         await connection.close()
 
 
+async def analyzed_since(settings: AnalyticsSettings, since: datetime) -> set[str]:
+    """The schema's tables whose planner statistics were gathered by ANALYZE since `since`."""
+    url = settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(url)
+    try:
+        query = "SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'analytics' AND last_analyze >= $1"
+        return {row[0] for row in await connection.fetch(query, since)}
+    finally:
+        await connection.close()
+
+
 async def answers(api: httpx.AsyncClient, currency: str) -> list[Any]:
     months = {"from": "2025-01", "to": "2025-07", "currency": currency}
     queries = [
@@ -123,10 +134,12 @@ async def test_a_rebuild_gives_identical_answers(
     indexes_before = await indexes(analytics_settings)
     assert [row[2] for row in tables["customers"] if row[0] == a] == ["Acme Renamed"]
     assert any(row[4] == 6900 for row in tables["customer_mrr_months"])  # the late change, where its time puts it
+    rebuild_began = datetime.now(UTC)
     process = await rebuilding(analytics_settings)
     output, _ = await asyncio.wait_for(process.communicate(), timeout=240)
     assert process.returncode == 0
     assert b"rebuilt from billing.events.v1" in output
+    assert set(TABLES) <= await analyzed_since(analytics_settings, rebuild_began)  # statistics for the new rows
     assert b"mrr_segments" in output
     assert await answers(analytics_api, history.currency) == before
     assert await rows(analytics_settings, history.currency, event_ids) == tables

@@ -15,6 +15,8 @@ from tally_stack.testing import eventually
 
 pytestmark = pytest.mark.usefixtures("analytics_worker")
 SNAPSHOT = "SELECT customer_key, event_type, day, events FROM usage_daily ORDER BY 1, 2, 3"
+ANALYZED = """SELECT relname FROM pg_stat_user_tables
+    WHERE schemaname = 'analytics' AND relname IN ('usage_events', 'usage_daily') AND last_analyze >= :since"""
 
 
 async def test_rebuild_gives_identical_daily_counts(
@@ -38,11 +40,14 @@ async def test_rebuild_gives_identical_daily_counts(
     try:
         async with sessions() as session:
             before = (await session.execute(text(SNAPSHOT))).all()
+        began = datetime.now(UTC)
         result = await rebuild_usage(analytics_settings, sessions)
         async with sessions() as session:
             after = (await session.execute(text(SNAPSHOT))).all()
+            analyzed = set((await session.execute(text(ANALYZED), {"since": began})).scalars())
     finally:
         await engine.dispose()
     assert result.records >= 16 and result.new < result.events
     assert after == before
+    assert analyzed == {"usage_events", "usage_daily"}  # planner statistics for the rebuilt rows
     assert (customer, feature, quiet_monday, 4) in after  # 0, 7, 14 and 21 hours: 4 on the first day
