@@ -41,7 +41,7 @@ from tally_stack.services import get_service
 
 from bench.ingest import Row
 from bench.loadgen import LoadResult
-from bench.stack import STATE_DIR, RunningStack
+from bench.stack import STATE_DIR, RunningStack, unthrottled_read_key
 
 WARM_UP = 5
 TARGET_RATIO = 1.5
@@ -89,19 +89,6 @@ def _answered(result: LoadResult) -> str:
 
 def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
-
-
-async def _bench_key(gateway_url: str, api_key: str) -> str:
-    """A read key without a practical rate limit: the default would throttle the load."""
-    async with httpx.AsyncClient(timeout=10) as http:
-        response = await http.post(
-            f"{gateway_url}/v1/api-keys",
-            json={"name": "bench gateway", "scopes": ["read"], "rate_limit_per_s": 100_000},
-            headers=_bearer(api_key),
-        )
-    response.raise_for_status()
-    key: str = response.json()["key"]
-    return key
 
 
 def _panel_urls() -> dict[str, str]:
@@ -216,7 +203,7 @@ async def _panels_ok(gateway_url: str, key: str) -> list[str]:
 
 
 async def dashboard_rows(stack: RunningStack, requests: int) -> list[tuple[Row, str]]:
-    key = await _bench_key(stack.gateway_url, stack.api_key)
+    key = await unthrottled_read_key(stack, "bench gateway")
     probes = _probes(stack, key)
     connection = await asyncpg.connect(libpq_url(stack.database_url))
     try:

@@ -12,7 +12,7 @@ from uuid import uuid4
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.stack import RunningStack
+from bench.stack import RunningStack, unthrottled_read_key
 
 POLL_INTERVAL_S = 0.002
 
@@ -26,6 +26,7 @@ async def ingest_to_visible(stack: RunningStack, samples: int) -> list[float]:
     run = uuid4().hex[:8]
     event_type, customer, meter = f"bench_{run}", f"bench-{run}", f"bench_calls_{run}"
     headers = {"Authorization": f"Bearer {stack.api_key}"}
+    reader = {"Authorization": f"Bearer {await unthrottled_read_key(stack, 'bench latency')}"}
     async with httpx.AsyncClient(headers=headers, timeout=30) as http:
         created = await http.post(
             f"{stack.gateway_url}/v1/meters", json={"key": meter, "event_type": event_type, "aggregation": "count"}
@@ -43,8 +44,10 @@ async def ingest_to_visible(stack: RunningStack, samples: int) -> list[float]:
             event = {"id": f"{run}-{n}", "customer_id": customer, "type": event_type}
             (await http.post(f"{stack.ingest_url}/v1/events", json=event)).raise_for_status()
             while True:
-                usage = await http.get(f"{stack.gateway_url}/v1/customers/{customer}/usage", params=window)
-                if usage.json()["total"] >= n:
+                usage = await http.get(
+                    f"{stack.gateway_url}/v1/customers/{customer}/usage", params=window, headers=reader
+                )
+                if usage.raise_for_status().json()["total"] >= n:
                     break
                 await asyncio.sleep(POLL_INTERVAL_S)
             latencies.append(time.perf_counter() - started)

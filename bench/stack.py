@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from tally_runtime.db import migrate
 from tally_stack.bootstrap import bootstrap_database, drop_database
 from tally_stack.daemon import ENV_FILE, down, up
@@ -22,6 +23,19 @@ class RunningStack:
     kafka_bootstrap: str
     api_key: str
     database_url: str  # a superuser's libpq URL of the stack's database, on the stack's Postgres server
+
+
+async def unthrottled_read_key(stack: RunningStack, name: str) -> str:
+    """A read key without a practical rate limit (the default would throttle the bench's requests)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.post(
+            f"{stack.gateway_url}/v1/api-keys",
+            json={"name": name, "scopes": ["read"], "rate_limit_per_s": 100_000},
+            headers={"Authorization": f"Bearer {stack.api_key}"},
+        )
+    response.raise_for_status()
+    key: str = response.json()["key"]
+    return key
 
 
 @contextmanager
