@@ -15,8 +15,9 @@ from typing import Any, NamedTuple
 import jsonschema_rs
 import orjson
 from contracts.schemas import generate_schemas
+from sqlalchemy import Table
 
-from analytics.projections import rows
+from analytics.projections import models, rows
 from analytics.projections.decoding import (
     CUSTOMER_EVENTS,
     INVOICE_EVENTS,
@@ -27,56 +28,17 @@ from analytics.projections.decoding import (
     decode_billing,
 )
 
-CUSTOMER_COLUMNS = ("id", "external_id", "name", "email", "currency", "metadata", "created_at", "updated_at")
-CHANGE_COLUMNS = (
-    "event_id",
-    "subscription_id",
-    "customer_id",
-    "currency",
-    "change",
-    "status",
-    "previous_status",
-    "plan_key",
-    "plan_version",
-    "interval",
-    "base_price_minor",
-    "mrr_minor",
-    "cancel_at_period_end",
-    "started_at",
-    "trial_end",
-    "current_period_end",
-    "effective_at",
-    "event_time",
-)
-INVOICE_COLUMNS = (
-    "id",
-    "number",
-    "customer_id",
-    "subscription_id",
-    "status",
-    "currency",
-    "period_start",
-    "period_end",
-    "subtotal_minor",
-    "credits_applied_minor",
-    "tax_minor",
-    "total_minor",
-    "finalized_at",
-    "changed_at",
-)
-LINE_COLUMNS = ("invoice_id", "line_no", "kind", "meter", "quantity", "amount_minor", "period_start", "period_end")
-PAYMENT_COLUMNS = (
-    "event_id",
-    "outcome",
-    "invoice_id",
-    "customer_id",
-    "subscription_id",
-    "amount_minor",
-    "currency",
-    "attempt",
-    "reason",
-    "occurred_at",
-)
+
+def _columns(table: Table) -> tuple[str, ...]:
+    """A fact's row holds its table's columns, in the table's order (the readers below build them so)."""
+    return tuple(column.name for column in table.columns)
+
+
+CUSTOMER_COLUMNS = _columns(models.customers)
+CHANGE_COLUMNS = _columns(models.subscription_changes)
+INVOICE_COLUMNS = _columns(models.invoices)
+LINE_COLUMNS = _columns(models.invoice_lines)
+PAYMENT_COLUMNS = _columns(models.payments)
 
 Row = tuple[Any, ...]
 
