@@ -15,11 +15,23 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 
 def create_engine(
-    url: str, schema: str, pool_size: int = 10, server_settings: Mapping[str, str] | None = None
+    url: str,
+    schema: str,
+    pool_size: int = 10,
+    server_settings: Mapping[str, str] | None = None,
+    *,
+    read_only: bool = False,
 ) -> AsyncEngine:
-    """`server_settings`: more settings of every connection's session, beyond the schema and application name."""
+    """`server_settings`: more settings of every connection's session, beyond the schema and application name.
+    `read_only`: for a process that only reads. Postgres refuses its writes, and each statement runs on its own,
+    without the BEGIN and COMMIT round trips of a transaction (under READ COMMITTED, each statement of a transaction
+    reads its own snapshot anyway)."""
     settings = {"search_path": schema, "application_name": f"tally-{schema}"} | dict(server_settings or {})
-    engine = create_async_engine(url, pool_size=pool_size, connect_args={"server_settings": settings})
+    options: dict[str, Any] = {}
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
+        options["isolation_level"] = "AUTOCOMMIT"
+    engine = create_async_engine(url, pool_size=pool_size, connect_args={"server_settings": settings}, **options)
     event.listen(engine.sync_engine, "checkout", _refuse_closed)
     return engine
 

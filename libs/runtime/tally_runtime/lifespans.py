@@ -21,18 +21,25 @@ class Database:
         schema: str,
         migrations: Path,
         server_settings: Mapping[str, str] | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self.settings = settings
         self.schema = schema
         self.migrations = migrations
         self.server_settings = server_settings
+        self.read_only = read_only
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
     async def start(self) -> None:
         await migrate(self.migrations, self.settings.database_url)
         self._engine = create_engine(
-            self.settings.database_url, self.schema, self.settings.db_pool_size, self.server_settings
+            self.settings.database_url,
+            self.schema,
+            self.settings.db_pool_size,
+            self.server_settings,
+            read_only=self.read_only,
         )
         self._sessions = session_factory(self._engine)
 

@@ -2,8 +2,10 @@
 Postgres, a terminated backend) on checkout, so the request that checks it out does not fail."""
 
 import asyncpg
+import pytest
 from sqlalchemy import text
-from tally_runtime.db import create_engine
+from sqlalchemy.exc import DBAPIError
+from tally_runtime.db import create_engine, session_factory
 from tally_stack.dsn import libpq_url
 from tally_stack.testing import Infra, eventually
 
@@ -41,5 +43,20 @@ async def test_server_settings_hold_in_every_pooled_session(infra: Infra) -> Non
         async with engine.connect() as connection:
             assert (await connection.execute(text("SHOW plan_cache_mode"))).scalar_one() == "force_custom_plan"
             assert (await connection.execute(text("SHOW search_path"))).scalar_one() == SCHEMA
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_only_engine_runs_each_statement_on_its_own_and_refuses_writes(infra: Infra) -> None:
+    engine = create_engine(infra.database_urls[SCHEMA], SCHEMA, read_only=True)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            await session.execute(text("SELECT 1"))
+            driver = (await (await session.connection()).get_raw_connection()).driver_connection
+            assert not driver.is_in_transaction()  # no BEGIN was sent: the statement was a transaction of its own
+        async with sessions() as session:
+            with pytest.raises(DBAPIError, match="read-only transaction"):
+                await session.execute(text("CREATE TABLE read_only_engine_probe (id int)"))
     finally:
         await engine.dispose()

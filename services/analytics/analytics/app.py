@@ -18,7 +18,7 @@ from analytics.usage.api import router as usage_router
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database(settings, SCHEMA, MIGRATIONS, READ_SETTINGS)
+    database = Database(settings, SCHEMA, MIGRATIONS, READ_SETTINGS, read_only=True)
     with_database = database_lifespan(database)
 
     @asynccontextmanager

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from analytics.attribution.allocate import Touch
-from analytics.usage.repository import for_analysis, raw_connection
+from analytics.usage.repository import raw_connection
 
 # Each invoice paid (when it became paid), for its total.
 _PAID = """
@@ -51,7 +51,6 @@ class RawConversion:
 
 
 async def conversions(session: AsyncSession, revenue: str, start: datetime, end: datetime) -> list[RawConversion]:
-    await for_analysis(session)
     rows = await (await raw_connection(session)).fetch(_CONVERSION_SQL[revenue], start, end)
     return [RawConversion(row[0], row[1], int(row[2]), row[3]) for row in rows]
 

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 RATE_PLACES = 4
 
 
-@dataclass(frozen=True)
-class CustomerPeriod:
+class CustomerPeriod(NamedTuple):  # a tuple: one per customer and period, built by the hundred per summary
     start_mrr: int
     end_mrr: int
     paid_before: bool
@@ -72,27 +72,43 @@ def rate(numerator: int, denominator: int) -> Decimal | None:
 
 
 def movements(customers: Iterable[CustomerPeriod]) -> Movements:
-    totals = dict.fromkeys(Movements.__dataclass_fields__, 0)
-    for c in customers:
-        a, b = c.start_mrr, c.end_mrr
+    opening_mrr = opening_customers = retained_mrr = kept_mrr = closing_mrr = closing_customers = 0
+    new = reactivation = churned = churned_customers = expansion = contraction = 0
+    for a, b, paid_before in customers:
         if a > 0:
-            totals["opening_mrr"] += a
-            totals["opening_customers"] += 1
-            totals["retained_mrr"] += b
-            totals["kept_mrr"] += min(a, b)
+            opening_mrr += a
+            opening_customers += 1
+            retained_mrr += b
+            kept_mrr += min(a, b)
         if b > 0:
-            totals["closing_mrr"] += b
-            totals["closing_customers"] += 1
+            closing_mrr += b
+            closing_customers += 1
         if a == 0 and b > 0:
-            totals["reactivation" if c.paid_before else "new"] += b
+            if paid_before:
+                reactivation += b
+            else:
+                new += b
         elif a > 0 and b == 0:
-            totals["churned"] += a
-            totals["churned_customers"] += 1
+            churned += a
+            churned_customers += 1
         elif b > a:
-            totals["expansion"] += b - a
+            expansion += b - a
         else:
-            totals["contraction"] += a - b
-    return Movements(**totals)
+            contraction += a - b
+    return Movements(
+        opening_mrr=opening_mrr,
+        opening_customers=opening_customers,
+        new=new,
+        expansion=expansion,
+        contraction=contraction,
+        churned=churned,
+        reactivation=reactivation,
+        churned_customers=churned_customers,
+        closing_mrr=closing_mrr,
+        closing_customers=closing_customers,
+        retained_mrr=retained_mrr,
+        kept_mrr=kept_mrr,
+    )
 
 
 def figures(m: Movements, trials: Trials) -> Figures:

@@ -21,6 +21,7 @@ async def most_common_currency(session: AsyncSession) -> str | None:
 def _at(name: str) -> str:
     return (
         f"coalesce(sum(mrr_minor) FILTER (WHERE valid_from < :{name} AND (valid_to IS NULL OR valid_to >= :{name})), 0)"
+        "::bigint"
     )
 
 
@@ -33,8 +34,7 @@ async def customer_periods(
     query = f"""SELECT {columns}, min(valid_from) FILTER (WHERE mrr_minor > 0)
         FROM mrr_segments WHERE currency = :currency AND valid_from < :{names[-1]} GROUP BY customer_id"""
     params: dict[str, Any] = dict(zip(names, instants, strict=True)) | {"currency": currency}
-    rows = (await session.execute(text(query), params)).all()
-    return [([int(v) for v in row[:-1]], row[-1]) for row in rows]
+    return [(list(row[:-1]), row[-1]) for row in (await session.execute(text(query), params)).all()]
 
 
 async def trials(session: AsyncSession, currency: str, start: datetime, end: datetime) -> Trials:

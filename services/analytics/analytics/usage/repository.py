@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # external id -> cus_ id (the oldest customer, should two share an external id)
@@ -95,14 +94,6 @@ async def raw_connection(session: AsyncSession) -> Any:
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
     assert driver is not None, "asyncpg connection expected"
     return driver
-
-
-async def for_analysis(session: AsyncSession) -> None:
-    """Settings for the transaction's big reads: no JIT (compiling costs seconds, more than it saves here) and room
-    to hash-aggregate in memory rather than sort text on disk."""
-    # through the session, which opens its transaction (SET LOCAL would be lost outside one)
-    await session.execute(text("SET LOCAL jit = off"))
-    await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 async def truncate(session: AsyncSession) -> None:

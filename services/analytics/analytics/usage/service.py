@@ -51,7 +51,6 @@ async def features(
     retention and MRR among the subscribers at `first` (see docs/usage-analytics.md)."""
     starts = period_starts(first, last + timedelta(days=1), period)
     stops = [next_start(start, period) for start in starts]
-    await repository.for_analysis(session)
     adopters, active = await repository.adoption(session, period, starts, stops)
     by_type: dict[str, dict[date, repository.Adopters]] = defaultdict(dict)
     for row in adopters:
