@@ -12,11 +12,13 @@ from typing import NamedTuple
 RATE_PLACES = 4
 
 
-class CustomerPeriod(NamedTuple):  # a tuple: one per customer and period, built by the hundred per summary
+class CustomerPeriod(NamedTuple):
     start_mrr: int
     end_mrr: int
     paid_before: bool
     """Had MRR at some moment before the period started (a comeback is a reactivation, not new)."""
+    customers: int = 1
+    """How many customers had this start, end and history."""
 
 
 @dataclass(frozen=True)
@@ -74,27 +76,27 @@ def rate(numerator: int, denominator: int) -> Decimal | None:
 def movements(customers: Iterable[CustomerPeriod]) -> Movements:
     opening_mrr = opening_customers = retained_mrr = kept_mrr = closing_mrr = closing_customers = 0
     new = reactivation = churned = churned_customers = expansion = contraction = 0
-    for a, b, paid_before in customers:
+    for a, b, paid_before, n in customers:
         if a > 0:
-            opening_mrr += a
-            opening_customers += 1
-            retained_mrr += b
-            kept_mrr += min(a, b)
+            opening_mrr += a * n
+            opening_customers += n
+            retained_mrr += b * n
+            kept_mrr += min(a, b) * n
         if b > 0:
-            closing_mrr += b
-            closing_customers += 1
+            closing_mrr += b * n
+            closing_customers += n
         if a == 0 and b > 0:
             if paid_before:
-                reactivation += b
+                reactivation += b * n
             else:
-                new += b
+                new += b * n
         elif a > 0 and b == 0:
-            churned += a
-            churned_customers += 1
+            churned += a * n
+            churned_customers += n
         elif b > a:
-            expansion += b - a
+            expansion += (b - a) * n
         else:
-            contraction += a - b
+            contraction += (a - b) * n
     return Movements(
         opening_mrr=opening_mrr,
         opening_customers=opening_customers,

@@ -27,14 +27,20 @@ def _at(name: str) -> str:
 
 async def customer_periods(
     session: AsyncSession, currency: str, instants: Sequence[datetime]
-) -> list[tuple[list[int], datetime | None]]:
-    """Per customer: MRR at each instant (ascending) and when the first paid segment began."""
+) -> list[tuple[list[int], list[bool], int]]:
+    """The customers grouped by their MRR at each instant (ascending) and whether they had paid before each:
+    (MRRs, paid before, how many customers)."""
     names = [f"t{n}" for n in range(len(instants))]
-    columns = ", ".join(_at(name) for name in names)
-    query = f"""SELECT {columns}, min(valid_from) FILTER (WHERE mrr_minor > 0)
-        FROM mrr_segments WHERE currency = :currency AND valid_from < :{names[-1]} GROUP BY customer_id"""
+    mrrs = ", ".join(f"{_at(name)} AS mrr_{name}" for name in names)
+    paid = ", ".join(f"coalesce(first_paid < :{name}, false)" for name in names)
+    query = f"""SELECT {", ".join(f"mrr_{name}" for name in names)}, {paid}, count(*)
+        FROM (SELECT {mrrs}, min(valid_from) FILTER (WHERE mrr_minor > 0) AS first_paid
+              FROM mrr_segments WHERE currency = :currency AND valid_from < :{names[-1]} GROUP BY customer_id) per
+        GROUP BY {", ".join(str(n + 1) for n in range(2 * len(names)))}"""
     params: dict[str, Any] = dict(zip(names, instants, strict=True)) | {"currency": currency}
-    return [(list(row[:-1]), row[-1]) for row in (await session.execute(text(query), params)).all()]
+    count = len(names)
+    rows = (await session.execute(text(query), params)).all()
+    return [(list(row[:count]), list(row[count:-1]), row[-1]) for row in rows]
 
 
 async def trials(session: AsyncSession, currency: str, start: datetime, end: datetime) -> Trials:

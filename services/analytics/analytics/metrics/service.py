@@ -1,7 +1,7 @@
 """Revenue metric use cases: read the projections (repository), compute with the pure formulas."""
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,8 +38,8 @@ async def resolve_currency(session: AsyncSession, requested: str | None, fallbac
     return requested or await repository.most_common_currency(session) or fallback
 
 
-def _periods(rows: Sequence[tuple[list[int], datetime | None]], start: int, since: datetime) -> list[CustomerPeriod]:
-    return [CustomerPeriod(m[start], m[start + 1], first is not None and first < since) for m, first in rows]
+def _periods(rows: Sequence[tuple[list[int], list[bool], int]], start: int) -> list[CustomerPeriod]:
+    return [CustomerPeriod(mrr[start], mrr[start + 1], paid[start], n) for mrr, paid, n in rows]
 
 
 async def summary(session: AsyncSession, currency: str, as_of: date) -> SummaryOut:
@@ -47,12 +47,8 @@ async def summary(session: AsyncSession, currency: str, as_of: date) -> SummaryO
     first_day, previous_first_day = add_months(as_of, -1), add_months(as_of, -2)
     instants = [end_of_day(previous_first_day), end_of_day(first_day), end_of_day(as_of)]
     rows = await repository.customer_periods(session, currency, instants)
-    current = figures(
-        movements(_periods(rows, 1, instants[1])), await repository.trials(session, currency, *instants[1:])
-    )
-    previous = figures(
-        movements(_periods(rows, 0, instants[0])), await repository.trials(session, currency, *instants[:2])
-    )
+    current = figures(movements(_periods(rows, 1)), await repository.trials(session, currency, *instants[1:]))
+    previous = figures(movements(_periods(rows, 0)), await repository.trials(session, currency, *instants[:2]))
     metrics: dict[str, Any] = {
         name: AmountMetric(value=getattr(current, name), previous=getattr(previous, name)) for name in _AMOUNTS
     } | {name: RateMetric(value=getattr(current, name), previous=getattr(previous, name)) for name in _RATES}

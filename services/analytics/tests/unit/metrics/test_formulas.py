@@ -62,3 +62,15 @@ def test_months_are_clamped_and_closed_at_the_next_midnight() -> None:
     assert months_between(date(2024, 11, 1), date(2025, 2, 1))[-1] == date(2025, 2, 1)
     assert len(months_between(date(2024, 11, 1), date(2025, 2, 1))) == 4
     assert end_of_month(date(2025, 2, 1)).isoformat() == "2025-03-01T00:00:00+00:00"
+
+
+def test_a_group_of_customers_counts_as_that_many_alike() -> None:
+    alike = [
+        CustomerPeriod(1000, 1500, True),
+        CustomerPeriod(2000, 0, True),
+        CustomerPeriod(0, 700, False),
+        CustomerPeriod(0, 300, True),
+    ]
+    grouped = [period._replace(customers=3) for period in alike]
+    assert movements(grouped) == movements(alike * 3)
+    assert movements(grouped).churned_customers == 3
