@@ -39,4 +39,5 @@ async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
-SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+Sessions = async_sessionmaker[AsyncSession]
+SessionsDep = Annotated[Sessions, Depends(get_sessions)]

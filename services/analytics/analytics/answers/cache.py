@@ -5,13 +5,17 @@ that follow the calendar) and the service's settings. Every statement that write
 version in the writer's transaction (migration 0005), so the request after a change finds no answer under the new
 version and computes afresh. Bounded by the bytes of the bodies kept, least recently used out first.
 
+Answers computed at the same versions may share a value they all need (which currency most customers pay in):
+computed once, by the first to ask, while the others wait for it.
+
 Each kept answer carries an ETag (of its body) and `Cache-Control: no-cache`: a browser revalidates every time and
 gets a 304 while the answer is unchanged."""
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from cachetools import LRUCache
 from fastapi import Depends, Request
@@ -27,6 +31,8 @@ ANSWERS = Counter(
     ["endpoint", "outcome"],
 )
 _REVALIDATION = ("etag", "cache-control", "vary")
+_SHARED_VALUES = 16  # a few names, at the latest versions or so
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,28 +64,58 @@ def _respond(request: Request, kept: Kept) -> Response:
     return Response(kept.body, headers=kept.headers)
 
 
+class Shared:
+    """The values shared by the answers computed at one set of versions (none shared when nothing is kept)."""
+
+    def __init__(self, tasks: "LRUCache[Hashable, asyncio.Task[Any]] | None", at: Hashable) -> None:
+        self._tasks = tasks
+        self._at = at
+
+    async def value(self, name: str, compute: Callable[[], Awaitable[T]]) -> T:
+        """`compute`'s value, computed once at these versions. `compute` must not use the asker's session: a
+        later asker may wait for it after the first has gone. A failed computation is not kept."""
+        if self._tasks is None:
+            return await compute()
+        key = (name, self._at)
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = asyncio.ensure_future(compute())
+        try:
+            value: T = await asyncio.shield(task)
+        except Exception:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                self._tasks.pop(key, None)
+            raise
+        return value
+
+
+Compute = Callable[[Shared], Awaitable[Response]]
+
+
 class AnswerCache:
     def __init__(self, max_bytes: int, versions: Versions) -> None:
         self._versions = versions
         self._kept: LRUCache[Hashable, Kept] | None = LRUCache(max_bytes, getsizeof=_size) if max_bytes else None
+        self._shared: LRUCache[Hashable, asyncio.Task[Any]] | None = LRUCache(_SHARED_VALUES) if max_bytes else None
 
     async def answer(
         self,
         request: Request,
         families: Sequence[Family],
         params: Hashable,
-        compute: Callable[[], Awaitable[Response]],
+        compute: Compute,
     ) -> Response:
         """The kept answer for (the path, `params`, the format asked for) at the families' current versions, or
         `compute`'s, kept when it is a 200. `params`: everything else the answer depends on, resolved (the routes
         cached have no path parameters)."""
         if self._kept is None:
-            return await compute()
+            return await compute(Shared(None, None))
         endpoint = request.url.path
-        key = (endpoint, params, wants_csv(request), await self._versions.read(families))
+        versions = await self._versions.read(families)
+        key = (endpoint, params, wants_csv(request), versions)
         kept = self._kept.get(key)
         if kept is None:
-            response = await compute()
+            response = await compute(Shared(self._shared, (tuple(families), versions)))
             ANSWERS.labels(endpoint, "computed").inc()
             if response.status_code != 200:
                 return response

@@ -6,10 +6,10 @@ from fastapi.responses import Response
 from tally_runtime.pages import DEFAULT_LIMIT, After, Limit
 from tally_runtime.tables import CSV_RESPONSES, table_response
 
-from analytics.answers.cache import Answers
+from analytics.answers.cache import Answers, Shared
 from analytics.answers.repository import Family
 from analytics.config import AnalyticsSettings
-from analytics.db import SessionDep, SessionsDep
+from analytics.db import SessionDep, Sessions, SessionsDep
 from analytics.metrics import service
 from analytics.metrics.params import Currency, FromMonth, ToMonth, month_range
 from analytics.metrics.schemas import CohortsOut, CustomerList, MrrOut, RevenueOut, SummaryOut
@@ -24,8 +24,16 @@ def _settings(request: Request) -> AnalyticsSettings:
     return settings
 
 
-async def _currency(request: Request, session: SessionDep, requested: str | None) -> str:
-    return await service.resolve_currency(session, requested, _settings(request).default_currency)
+async def _currency(request: Request, sessions: Sessions, shared: Shared, requested: str | None) -> str:
+    """The currency asked for, else the one most customers pay in (shared by the answers computed alongside)."""
+    if requested:
+        return requested
+
+    async def most_common() -> str:
+        async with sessions() as session:
+            return await service.most_common_currency(session, _settings(request).default_currency)
+
+    return await shared.value("currency", most_common)
 
 
 @router.get("/summary", response_model=SummaryOut, responses=CSV_RESPONSES)
@@ -41,9 +49,10 @@ async def summary(
     """The month ending on `as_of` next to the month before it (definitions: docs/metrics.md)."""
     day = as_of or today
 
-    async def compute() -> Response:
+    async def compute(shared: Shared) -> Response:
+        code = await _currency(request, sessions, shared, currency)
         async with sessions() as session, session.begin():
-            out = await service.summary(session, await _currency(request, session, currency), day)
+            out = await service.summary(session, code, day)
         return table_response(request, out, service.summary_rows(out), filename=f"summary-{day}")
 
     return await answers.answer(request, BILLING, (day, currency), compute)
@@ -63,9 +72,10 @@ async def mrr(
     """The MRR bridge per month: opening + new + expansion - contraction - churned + reactivation = closing."""
     first, last = month_range(from_, to, today)
 
-    async def compute() -> Response:
+    async def compute(shared: Shared) -> Response:
+        code = await _currency(request, sessions, shared, currency)
         async with sessions() as session, session.begin():
-            out = await service.mrr_bridge(session, await _currency(request, session, currency), first, last)
+            out = await service.mrr_bridge(session, code, first, last)
         rows = [month.model_dump() for month in out.months]
         return table_response(request, out, rows, filename=f"mrr-{out.currency}-{first:%Y-%m}-{last:%Y-%m}")
 
@@ -87,9 +97,10 @@ async def cohorts(
 ) -> Response:
     first, last = month_range(from_, to, today)
 
-    async def compute() -> Response:
+    async def compute(shared: Shared) -> Response:
+        code = await _currency(request, sessions, shared, currency)
         async with sessions() as session, session.begin():
-            out = await service.cohorts(session, await _currency(request, session, currency), kind, first, last)
+            out = await service.cohorts(session, code, kind, first, last)
         return table_response(request, out, service.cohort_rows(out), filename=f"cohorts-{kind}-{out.currency}")
 
     return await answers.answer(request, BILLING, (by, kind, first, last, currency), compute)
@@ -110,10 +121,10 @@ async def revenue(
     """Invoiced revenue (not void) by the month its service period began, or by plan."""
     first, last = month_range(from_, to, today)
 
-    async def compute() -> Response:
+    async def compute(shared: Shared) -> Response:
         deduct = _settings(request).deduct_discounts
+        code = await _currency(request, sessions, shared, currency)
         async with sessions() as session, session.begin():
-            code = await _currency(request, session, currency)
             out = await service.revenue(session, code, group_by, first, last, deduct_discounts=deduct)
         rows = [row.model_dump(exclude_none=False) for row in out.rows]
         return table_response(request, out.model_dump(by_alias=True), rows, filename=f"revenue-by-{group_by}-{code}")

@@ -34,8 +34,9 @@ _AMOUNTS = ("mrr", "arr", "active_customers", "arpa", "ltv")
 _RATES = ("customer_churn_rate", "gross_mrr_churn_rate", "net_mrr_churn_rate", "nrr", "grr", "trial_conversion_rate")
 
 
-async def resolve_currency(session: AsyncSession, requested: str | None, fallback: str) -> str:
-    return requested or await repository.most_common_currency(session) or fallback
+async def most_common_currency(session: AsyncSession, fallback: str) -> str:
+    """The currency most customers pay in; `fallback` before there are any."""
+    return await repository.most_common_currency(session) or fallback
 
 
 def _periods(rows: Sequence[tuple[list[int], list[bool], int]], start: int) -> list[CustomerPeriod]:

@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from tally_runtime.problems import Problem
 from tally_runtime.tables import CSV_RESPONSES, table_response
 
-from analytics.answers.cache import Answers
+from analytics.answers.cache import Answers, Shared
 from analytics.config import AnalyticsSettings
 from analytics.db import SessionDep, SessionsDep
 from analytics.today import Today
@@ -62,7 +62,7 @@ async def features(
     first, last = date_range(from_, to, today)
     code = currency or default_currency(request)
 
-    async def compute() -> Response:
+    async def compute(_: Shared) -> Response:
         async with sessions() as session, session.begin():
             result = await service.features(
                 session,
