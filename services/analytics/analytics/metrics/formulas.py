@@ -74,43 +74,26 @@ def rate(numerator: int, denominator: int) -> Decimal | None:
 
 
 def movements(customers: Iterable[CustomerPeriod]) -> Movements:
-    opening_mrr = opening_customers = retained_mrr = kept_mrr = closing_mrr = closing_customers = 0
-    new = reactivation = churned = churned_customers = expansion = contraction = 0
+    totals = dict.fromkeys(Movements.__dataclass_fields__, 0)
     for a, b, paid_before, n in customers:
         if a > 0:
-            opening_mrr += a * n
-            opening_customers += n
-            retained_mrr += b * n
-            kept_mrr += min(a, b) * n
+            totals["opening_mrr"] += a * n
+            totals["opening_customers"] += n
+            totals["retained_mrr"] += b * n
+            totals["kept_mrr"] += min(a, b) * n
         if b > 0:
-            closing_mrr += b * n
-            closing_customers += n
+            totals["closing_mrr"] += b * n
+            totals["closing_customers"] += n
         if a == 0 and b > 0:
-            if paid_before:
-                reactivation += b * n
-            else:
-                new += b * n
+            totals["reactivation" if paid_before else "new"] += b * n
         elif a > 0 and b == 0:
-            churned += a * n
-            churned_customers += n
+            totals["churned"] += a * n
+            totals["churned_customers"] += n
         elif b > a:
-            expansion += (b - a) * n
+            totals["expansion"] += (b - a) * n
         else:
-            contraction += (a - b) * n
-    return Movements(
-        opening_mrr=opening_mrr,
-        opening_customers=opening_customers,
-        new=new,
-        expansion=expansion,
-        contraction=contraction,
-        churned=churned,
-        reactivation=reactivation,
-        churned_customers=churned_customers,
-        closing_mrr=closing_mrr,
-        closing_customers=closing_customers,
-        retained_mrr=retained_mrr,
-        kept_mrr=kept_mrr,
-    )
+            totals["contraction"] += (a - b) * n
+    return Movements(**totals)
 
 
 def figures(m: Movements, trials: Trials) -> Figures:
