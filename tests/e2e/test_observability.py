@@ -42,3 +42,20 @@ async def test_workers_are_ready_once_their_consumers_hold_partitions(system: Sy
             if service.worker_port is not None:
                 ready = await http.get(f"http://127.0.0.1:{service.worker_port}/readyz")
                 assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+
+
+async def test_an_api_of_several_processes_reports_them_all(system: System) -> None:
+    """usage-ingest runs two api processes on one port: each request lands on either, a scrape on one of them."""
+    ingest = system.service("usage-ingest")
+    served = 'http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}'
+
+    async def healthz_served() -> float:
+        async with httpx.AsyncClient(timeout=5) as http:
+            text = (await http.get(f"{ingest.api_url}/metrics")).text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(served))
+
+    before = await healthz_served()
+    for _ in range(40):  # a connection each, so that both processes take some
+        async with httpx.AsyncClient(timeout=5) as http:
+            assert (await http.get(f"{ingest.api_url}/healthz")).is_success
+    assert await healthz_served() == before + 40

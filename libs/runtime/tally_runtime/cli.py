@@ -3,7 +3,10 @@
 import argparse
 import gc
 import os
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
@@ -11,6 +14,7 @@ from faststream.asgi import AsgiFastStream
 from uvicorn.importer import import_from_string
 
 from tally_runtime.logs import configure_logging
+from tally_runtime.metrics import MULTIPROCESS_DIR
 from tally_runtime.settings import ServiceSettings
 from tally_runtime.tracing import configure_tracing
 from tally_runtime.worker import serve
@@ -54,15 +58,33 @@ def run_service(
         # Several processes share the port; each builds its app through `api_process`.
         os.environ[_FACTORY] = f"{api.__module__}:{api.__name__}"
         os.environ[_PROCESS] = f"{name}.api"
-        uvicorn.run(
-            "tally_runtime.cli:api_process",
-            factory=True,
-            host=settings.api_host,
-            port=settings.api_port,
-            workers=settings.api_workers,
-            log_config=None,
-            access_log=False,
-        )
+        with shared_metrics(name):
+            uvicorn.run(
+                "tally_runtime.cli:api_process",
+                factory=True,
+                host=settings.api_host,
+                port=settings.api_port,
+                workers=settings.api_workers,
+                log_config=None,
+                access_log=False,
+            )
+
+
+@contextmanager
+def shared_metrics(name: str) -> Iterator[None]:
+    """The directory the api processes write their metrics to (see `tally_runtime.metrics`): the one ops named in
+    PROMETHEUS_MULTIPROC_DIR, or a fresh one, removed when the processes have stopped. The processes are spawned,
+    so they read the variable when they first import prometheus_client."""
+    if MULTIPROCESS_DIR in os.environ:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix=f"tally-{name}-metrics-")
+    os.environ[MULTIPROCESS_DIR] = directory
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIR]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def api_process() -> FastAPI:

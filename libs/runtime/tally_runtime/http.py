@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from tally_runtime.metrics import HttpMetricsMiddleware
+from tally_runtime.metrics import HttpMetricsMiddleware, exposition
 from tally_runtime.problems import Problem, install_problem_handlers, problem_response
 from tally_runtime.trace_context import TraceContextMiddleware
 from tally_runtime.tracing import tracing_records
@@ -52,7 +52,7 @@ def create_api(
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,8 +1,22 @@
-"""Prometheus metrics every process exposes at /metrics."""
+"""Prometheus metrics every process exposes at /metrics.
 
+Several api processes sharing a port (`api_workers` > 1) each write their metrics to files in one directory
+(prometheus_client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`), and whichever answers /metrics reports them
+all added up: a scrape lands on one process, and would otherwise see only its share."""
+
+import os
 import time
 
-from prometheus_client import Counter, Gauge, Histogram, make_asgi_app
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    make_asgi_app,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_LATENCY = Histogram(
@@ -41,7 +55,24 @@ JOB_SECONDS = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300),
 )
 
-metrics_app = make_asgi_app()
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _exposed() -> CollectorRegistry:
+    if MULTIPROCESS_DIR not in os.environ:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+_EXPOSED = _exposed()
+metrics_app = make_asgi_app(_EXPOSED)
+
+
+def exposition() -> bytes:
+    """This process's metrics, or those of every api process sharing its port."""
+    return generate_latest(_EXPOSED)
 
 
 class HttpMetricsMiddleware:
