@@ -85,6 +85,7 @@ async def set_payment_method(
             payer = StripeCustomer(
                 customer_id=customer.id,
                 stripe_customer_id=await api.create_customer(customer.id, customer.name, customer.email),
+                details_pushed_at=customer.updated_at,
             )
             session.add(payer)
         await _attach(api, customer, payer, data.payment_method)
@@ -111,6 +112,7 @@ async def _attach(api: StripeApi, customer: Customer, payer: StripeCustomer, pay
             raise
         gone = payer.stripe_customer_id
         payer.stripe_customer_id = await api.create_customer(customer.id, customer.name, customer.email, replacing=gone)
+        payer.details_pushed_at = customer.updated_at
         log.warning("Stripe has no customer %s any more: %s is now %s", gone, customer.id, payer.stripe_customer_id)
         await api.attach_payment_method(payer.stripe_customer_id, payment_method)
 

@@ -16,6 +16,8 @@ class StripeCustomer(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
     stripe_customer_id: Mapped[str] = mapped_column(String(255), unique=True)
     payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    # The customer's `updated_at` whose name and email Stripe has (payment/details.py).
+    details_pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Collection(Base):

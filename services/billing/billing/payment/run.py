@@ -1,11 +1,12 @@
-"""The worker's payment run: collect what is due (with dunning), then handle the webhooks that came in."""
+"""The worker's payment run: collect what is due (with dunning), handle the webhooks that came in, then push the
+customers' edited details to Stripe."""
 
 import logging
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.payment import collection, webhooks
+from billing.payment import collection, details, webhooks
 from billing.payment.dunning import Policy
 from billing.payment.stripe_api import StripeApi
 
@@ -16,5 +17,8 @@ async def payment_run(sessions: async_sessionmaker[AsyncSession], api: StripeApi
     now = datetime.now(UTC)
     attempted = await collection.run(sessions, api, policy, now)
     handled = await webhooks.handle_inbox(sessions, api, policy, now)
-    if attempted or handled:
-        log.info("payments: %d attempts, %d webhook events handled", attempted, handled)
+    pushed = await details.push_details(sessions, api)
+    if attempted or handled or pushed:
+        log.info(
+            "payments: %d attempts, %d webhook events handled, %d payers' details pushed", attempted, handled, pushed
+        )

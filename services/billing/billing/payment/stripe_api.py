@@ -11,6 +11,7 @@ import stripe
 from pydantic import SecretStr
 from stripe.params import (
     CustomerCreateParams,
+    CustomerUpdateParams,
     InvoiceCreateParams,
     InvoiceItemCreateParams,
     InvoiceListParams,
@@ -75,6 +76,13 @@ class StripeApi:
         key = f"tally-customer-{customer_id}" + (f"-replacing-{replacing}" if replacing else "")
         customer = await self._call(self._client.v1.customers.create_async(params, {"idempotency_key": key}))
         return str(customer.id)
+
+    async def update_customer(self, stripe_customer_id: str, name: str, email: str | None) -> None:
+        """The customer's name and email as Tally has them (an email removed in Tally stays in Stripe)."""
+        params: CustomerUpdateParams = {"name": name}
+        if email:
+            params["email"] = email
+        await self._call(self._client.v1.customers.update_async(stripe_customer_id, params))
 
     async def customer_exists(self, stripe_customer_id: str) -> bool:
         """False when Stripe has no such customer, or only a deleted one."""

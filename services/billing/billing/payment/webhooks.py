@@ -237,7 +237,10 @@ async def _customer_updated(session: AsyncSession, thing: dict[str, Any]) -> str
     except ValidationError:
         update = CustomerUpdate.model_validate({k: v for k, v in details.items() if k != "email"})
     if update.model_fields_set:
+        in_step = payer.details_pushed_at is not None and payer.details_pushed_at >= customer.updated_at
         await customers.update_customer(session, customer.id, update)
+        if in_step:  # Stripe has what it sent us; an edit of ours not pushed yet still goes
+            payer.details_pushed_at = customer.updated_at
         changed += sorted(update.model_fields_set)
     return f"updated: {', '.join(changed)}" if changed else "nothing to change"
 

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import stripe
 from billing.config import BillingSettings
+from billing.customers.models import Customer
 from billing.imports.models import ImportedObject, StripeImport
 from billing.invoices import closing
 from billing.payment import collection, webhooks
+from billing.payment.details import push_details
 from billing.payment.models import StripeCustomer, StripeEvent
 from billing.payment.stripe_api import StripeApi
 from contracts.topics import BILLING_EVENTS
@@ -440,3 +442,57 @@ async def test_a_payment_method_stripe_refuses_is_a_422_naming_it(kit: Any, loca
     assert refused.status_code == 422, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert [error["field"] for error in refused.json()["errors"]] == ["payment_method"]
+
+
+async def test_a_customer_edited_here_is_pushed_to_its_stripe_twin_and_stripes_edits_do_not_come_back(
+    kit: Any, local_stripe: LocalStripe, api: StripeApi, billing_settings: BillingSettings
+) -> None:
+    acme = await kit.customer()
+    attached = await kit.api.post(
+        f"/v1/customers/{acme['id']}/payment-method", json={"payment_method": await card(local_stripe, GOOD_CARD)}
+    )
+    assert attached.status_code == 200, attached.text
+    twin = stripe.StripeClient(local_stripe.api_key, base_addresses={"api": local_stripe.api_base}).v1.customers
+    stripe_id = attached.json()["stripe_customer_id"]
+
+    async def in_step() -> bool:
+        async with kit.sessions() as session:
+            payer = await session.get(StripeCustomer, acme["id"])
+            customer = await session.get(Customer, acme["id"])
+            assert payer is not None and customer is not None
+            return payer.details_pushed_at == customer.updated_at
+
+    assert await in_step()  # made in Stripe with the details it has
+    edit = {"name": "Acme Pushed", "email": "ap@pushed.example"}
+    assert (await kit.api.patch(f"/v1/customers/{acme['id']}", json=edit)).status_code == 200
+    assert not await in_step()
+    await push_details(kit.sessions, api)
+    pushed = await twin.retrieve_async(stripe_id)
+    assert (pushed.name, pushed.email) == ("Acme Pushed", "ap@pushed.example")
+    assert await in_step()
+
+    # An edit here not pushed yet, then one in Stripe's portal: both end up in both places.
+    assert (await kit.api.patch(f"/v1/customers/{acme['id']}", json={"name": "Acme Here"})).status_code == 200
+    event = {
+        "id": f"evt_cu_push_{acme['id']}",
+        "type": "customer.updated",
+        "data": {"object": {"id": stripe_id, "name": "Acme Here", "email": "ap@portal.example"}},
+    }
+    raw = json.dumps(event).encode()
+    headers = signed_headers(raw, local_stripe.webhook_secret)
+    assert (await kit.api.post("/v1/webhooks/stripe", content=raw, headers=headers)).is_success
+    await webhooks.handle_inbox(kit.sessions, api, billing_settings.dunning_policy(), datetime.now(UTC))
+    assert not await in_step()  # the name edited here is still to go
+    await push_details(kit.sessions, api)
+    assert await in_step()
+    pushed = await twin.retrieve_async(stripe_id)
+    assert (pushed.name, pushed.email) == ("Acme Here", "ap@portal.example")
+
+    # Stripe's own edit, with nothing of ours pending: applied here and marked as Stripe's, so not pushed back.
+    event["id"], event["data"]["object"]["name"] = f"evt_cu_push2_{acme['id']}", "Acme From Stripe"
+    raw = json.dumps(event).encode()
+    headers = signed_headers(raw, local_stripe.webhook_secret)
+    assert (await kit.api.post("/v1/webhooks/stripe", content=raw, headers=headers)).is_success
+    await webhooks.handle_inbox(kit.sessions, api, billing_settings.dunning_policy(), datetime.now(UTC))
+    assert (await kit.api.get(f"/v1/customers/{acme['id']}")).json()["name"] == "Acme From Stripe"
+    assert await in_step()
