@@ -88,7 +88,12 @@ async def _customer(  # noqa: PLR0917 (what the customer is made from)
         progress.count("customers", "created")
         timeline.add(found.created_at, 0, partial(customer_service.announce, session, found, CustomerCreatedEvent))
     await repository.map_object(session, "customer", stripe.id, found.id, run.import_id)
-    payer = {"customer_id": found.id, "stripe_customer_id": stripe.id, "payment_method_id": stripe.payment_method}
+    payer = {
+        "customer_id": found.id,
+        "stripe_customer_id": stripe.id,
+        "payment_method_id": stripe.payment_method,
+        "details_pushed_at": found.updated_at,  # only edits made in Tally from now on go to Stripe
+    }
     await session.execute(insert(Payer).values(payer).on_conflict_do_nothing())  # one each way: keep what is there
     return found
 

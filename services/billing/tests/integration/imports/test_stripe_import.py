@@ -159,6 +159,7 @@ async def test_an_account_is_imported_with_its_history(
     assert payers[account.ada] is not None and payers[account.ada].stripe_customer_id == account.ada
     assert payers[account.ada].payment_method_id is not None
     assert payers[account.tia] is not None and payers[account.tia].stripe_customer_id == account.tia
+    assert all(payer.details_pushed_at is not None for payer in payers.values())  # Stripe has the details imported
 
     events = await imports.announced_at_least(list(ids.values()), "tally.payment.succeeded", 4)
     lifecycle = [
