@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -16,9 +17,9 @@ from contracts.envelope import encode_event
 from contracts.topics import USAGE_EVENTS
 from contracts.usage import UsageBatchRecorded, UsageBatchRecordedEvent, UsageItem
 from tally_runtime.kafka import PRODUCER_OPTIONS
-from tally_stack.services import get_service
 from usage_ingest.events.partitions import partition_of
 
+from bench.consumers import Consumer, paused, usage_consumers
 from bench.loadgen import LoadResult, run_load
 from bench.stack import RunningStack
 
@@ -95,27 +96,6 @@ async def raw_producer(stack: RunningStack, events: int) -> Row:
     return Row("baseline: raw aiokafka, 1 record/event", events / seconds, None, None, None)
 
 
-async def consumed(http: httpx.AsyncClient, metrics_url: str) -> float:
-    text = (await http.get(metrics_url)).text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("tally_events_consumed_total{") and 'outcome="dlq"' not in line
-    )
-
-
-async def consumed_after(http: httpx.AsyncClient, metrics_url: str, target: float) -> None:
-    """Returns once the billing worker has consumed `target` events in all (polling its metrics)."""
-    while True:
-        if await consumed(http, metrics_url) >= target:
-            return
-        await asyncio.sleep(0.05)
-
-
-def billing_metrics_url() -> str:
-    return f"http://127.0.0.1:{get_service('billing').worker_port}/metrics"
-
-
 def backlog(run: str, messages: int, size: int, partitions: tuple[int, ...]) -> list[tuple[int, bytes, bytes]]:
     """usage.events.v1 records shaped as ingest writes them: (partition, key, value), one batch_recorded message
     per partition, its events spread over the customers on that partition and keyed by the first of them."""
@@ -144,14 +124,14 @@ def backlog(run: str, messages: int, size: int, partitions: tuple[int, ...]) -> 
     return records
 
 
-async def billing_drain(stack: RunningStack, messages: int, size: int) -> Row:
+async def billing_drain(stack: RunningStack, billing: Consumer, messages: int, size: int) -> Row:
     """Produce a backlog straight onto the topic (faster than the consumer), then time the worker through it."""
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, **PRODUCER_OPTIONS)
     await producer.start()
     partitions = tuple(sorted(await producer.partitions_for(USAGE_EVENTS)))
     records = backlog(uuid4().hex[:8], messages, size, partitions)
     async with httpx.AsyncClient(timeout=10) as http:
-        before = await consumed(http, billing_metrics_url())
+        before = await billing.consumed(http)
         started = time.perf_counter()
         try:
             acks = [
@@ -161,41 +141,76 @@ async def billing_drain(stack: RunningStack, messages: int, size: int) -> Row:
             await asyncio.gather(*acks)
         finally:
             await producer.stop()
-        await consumed_after(http, billing_metrics_url(), before + messages * size)
+        await billing.consumed_after(http, before + messages * size)
         seconds = time.perf_counter() - started
-    return Row(f"billing consumer alone, backlog of {size}-event messages", messages * size / seconds, None, None, None)
+    name = f"billing consumer, backlog of {size}-event messages from a direct producer"
+    return Row(name, messages * size / seconds, None, None, None)
 
 
-async def billing_rate(stack: RunningStack, requests: int) -> tuple[Row, Row]:
-    """Load batch-100 and watch the billing worker take in the same events: its rate is events over the time
-    from the load's start until it has consumed them all (so it keeps up when that is the load's own time)."""
+async def billing_rate(stack: RunningStack, billing: Consumer, requests: int) -> tuple[Row, Row]:
+    """Load batch-100 with the consumers running and watch the billing worker take in the same events: its rate
+    is events over the time from the load's start until it has consumed them all (so it keeps up when that is the
+    load's own time)."""
     async with httpx.AsyncClient(timeout=10) as http:
-        before = await consumed(http, billing_metrics_url())
+        before = await billing.consumed(http)
         started = time.perf_counter()
         result = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16)
-        await consumed_after(http, billing_metrics_url(), before + result.events)
+        await billing.consumed_after(http, before + result.events)
         seconds = time.perf_counter() - started
-    return row("ingest, batch 100 (during the consumer run)", result), Row(
+    return row("ingest, batch 100, consumers running", result), Row(
         "billing consumer, same load", result.events / seconds, None, None, None
     )
 
 
+async def front_door(
+    stack: RunningStack, consumers: dict[str, Consumer], name: str, path: str, **shape: Any
+) -> tuple[Row, Row]:
+    """One load measured alone, as the validate-only ceiling is: the consumers paused meanwhile (Kafka keeps the
+    events for them), so the row does not depend on how much of the two cores they take. Then billing's worker,
+    alone, through the backlog the load left; then analytics catches up too, so the next load starts on a quiet
+    machine. Returns the load's row and the billing worker's."""
+    billing, analytics = consumers["billing"], consumers["analytics"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        before = {consumer.name: await consumer.consumed(http) for consumer in consumers.values()}
+        with paused([analytics]):
+            with paused([billing]):
+                result = await load(stack, path, **shape)
+            published = result.statuses.get(202, 0) * shape["size"]  # validate-only answers 200 and sends nothing
+            started = time.perf_counter()
+            await billing.consumed_after(http, before["billing"] + published)
+            drained = time.perf_counter() - started
+        await analytics.consumed_after(http, before["analytics"] + published)
+    rate = published / drained if published else None
+    return row(name, result), Row(f"billing consumer alone, through that backlog ({name})", rate, None, None, None)
+
+
 async def measure_ingest(stack: RunningStack, requests: int = 1000) -> list[Row]:
-    ceiling = await load(stack, "/v1/events/validate", size=100, requests=requests, connections=16)
-    single_ceiling = await load(stack, "/v1/events/validate", size=1, requests=requests * 4, connections=64)
-    rows = [
-        row("ceiling: validate-only, batch 100", ceiling),
-        row("ceiling: validate-only, batch 1", single_ceiling),
-        await raw_producer(stack, requests * 20),
-    ]
-    peak = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16)
-    rows.append(row("ingest, batch 100", peak))
-    singles = await load(stack, "/v1/events/batch", size=1, requests=requests * 4, connections=64)
-    rows.append(row("ingest, batch 1", singles))
-    paced_rate = 0.8 * peak.requests_per_s
-    paced = await load(stack, "/v1/events/batch", size=100, requests=requests, connections=16, rate=paced_rate)
-    rows.append(row("ingest, batch 100 at 80% of peak", paced))
-    rows.extend(await billing_rate(stack, requests))
-    rows.append(await billing_drain(stack, messages=requests * 50, size=2))
-    rows.append(await billing_drain(stack, messages=requests * 2, size=100))
+    consumers = usage_consumers()
+    validate, batch = "/v1/events/validate", "/v1/events/batch"
+    ceiling, _ = await front_door(
+        stack, consumers, "ceiling: validate-only, batch 100", validate, size=100, requests=requests, connections=16
+    )
+    single_ceiling, _ = await front_door(
+        stack, consumers, "ceiling: validate-only, batch 1", validate, size=1, requests=requests * 4, connections=64
+    )
+    rows = [ceiling, single_ceiling, await raw_producer(stack, requests * 20)]
+    peak, peak_drain = await front_door(
+        stack, consumers, "ingest, batch 100", batch, size=100, requests=requests, connections=16
+    )
+    singles, _ = await front_door(
+        stack, consumers, "ingest, batch 1", batch, size=1, requests=requests * 4, connections=64
+    )
+    paced, _ = await front_door(
+        stack,
+        consumers,
+        "ingest, batch 100 at 80% of peak",
+        batch,
+        size=100,
+        requests=requests,
+        connections=16,
+        rate=0.8 * (peak.requests_per_s or 0.0),
+    )
+    rows += [peak, singles, paced, peak_drain]
+    rows.extend(await billing_rate(stack, consumers["billing"], requests))
+    rows.append(await billing_drain(stack, consumers["billing"], messages=requests * 50, size=2))
     return rows

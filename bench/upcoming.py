@@ -13,7 +13,8 @@ import httpx
 from tally_stack.services import get_service
 
 from bench.billing_data import meter_specs, plan_spec
-from bench.ingest import Row, billing_metrics_url, consumed, consumed_after
+from bench.consumers import usage_consumers
+from bench.ingest import Row
 from bench.loadgen import LoadResult, run_load
 from bench.stack import RunningStack
 
@@ -75,7 +76,8 @@ def usage_bodies(run: str, start: datetime, end: datetime) -> list[bytes]:
 async def send_usage(stack: RunningStack, http: httpx.AsyncClient, run: str, start: datetime) -> None:
     """Through usage-ingest, then wait until the billing worker has taken every event in."""
     bodies = usage_bodies(run, start, datetime.now(UTC))
-    before = await consumed(http, billing_metrics_url())
+    billing = usage_consumers()["billing"]
+    before = await billing.consumed(http)
     headers = {"Authorization": f"Bearer {stack.api_key}", "Content-Type": "application/json"}
     sent = await run_load(
         f"{stack.ingest_url}/v1/events/batch",
@@ -87,7 +89,7 @@ async def send_usage(stack: RunningStack, http: httpx.AsyncClient, run: str, sta
     )
     if set(sent.statuses) - {200, 202}:
         raise RuntimeError(f"/v1/events/batch answered {sent.statuses}")
-    await asyncio.wait_for(consumed_after(http, billing_metrics_url(), before + sent.events), timeout=300)
+    await asyncio.wait_for(billing.consumed_after(http, before + sent.events), timeout=300)
 
 
 async def check_preview(stack: RunningStack, http: httpx.AsyncClient, subscription_id: str) -> None:
