@@ -1,7 +1,8 @@
 """Ingest throughput: events/s and latency at batch sizes 1 and 100, against baselines from the same run: the
 validate-only endpoint (the ceiling: everything but Kafka) at both sizes and a raw aiokafka producer, one record per
-event. Then batch-100 paced at 80% of its peak, and the billing consumer's rate: over the same load (sharing the two
-cores with it), and alone, draining a backlog produced straight onto the topic."""
+event; then batch-100 paced at 80% of its peak. Those rows measure the front door alone, the usage consumers paused
+(see `front_door`). Then the billing consumer's rate: alone through the backlog ingest's peak left, over a load it
+takes in as it arrives (sharing the two cores), and through small messages produced straight onto the topic."""
 
 import asyncio
 import json
