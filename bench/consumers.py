@@ -16,6 +16,7 @@ from tally_stack.services import get_service
 from bench.stack import STATE_DIR
 
 POLL_INTERVAL_S = 0.05
+CATCH_UP_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,13 @@ class Consumer:
         )
 
     async def consumed_after(self, http: httpx.AsyncClient, target: float) -> None:
-        """Returns once the worker has taken in `target` events in all."""
-        while True:
-            if await self.consumed(http) >= target:
-                return
-            await asyncio.sleep(POLL_INTERVAL_S)
+        """Returns once the worker has taken in `target` events in all; raises TimeoutError if it has not within
+        CATCH_UP_TIMEOUT_S."""
+        async with asyncio.timeout(CATCH_UP_TIMEOUT_S):
+            while True:
+                if await self.consumed(http) >= target:
+                    return
+                await asyncio.sleep(POLL_INTERVAL_S)
 
 
 def usage_consumers() -> dict[str, Consumer]:

@@ -89,7 +89,7 @@ async def send_usage(stack: RunningStack, http: httpx.AsyncClient, run: str, sta
     )
     if set(sent.statuses) - {200, 202}:
         raise RuntimeError(f"/v1/events/batch answered {sent.statuses}")
-    await asyncio.wait_for(billing.consumed_after(http, before + sent.events), timeout=300)
+    await billing.consumed_after(http, before + sent.events)
 
 
 async def check_preview(stack: RunningStack, http: httpx.AsyncClient, subscription_id: str) -> None:
