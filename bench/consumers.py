@@ -61,14 +61,19 @@ def usage_consumers() -> dict[str, Consumer]:
     return found
 
 
+def _signal(consumers: list[Consumer], sig: signal.Signals) -> None:
+    """To each worker and the processes it spawned (a worker may run several; see `worker_processes`)."""
+    for consumer in consumers:
+        for process in [consumer.process, *consumer.process.children(recursive=True)]:
+            process.send_signal(sig)
+
+
 @contextmanager
 def paused(consumers: list[Consumer]) -> Iterator[None]:
     """The consumers stopped (SIGSTOP) inside, resumed after: Kafka keeps what they have not read. Keep it shorter
     than the consumer groups' session timeout (10 s), or they rejoin their groups when resumed."""
-    for consumer in consumers:
-        consumer.process.send_signal(signal.SIGSTOP)
+    _signal(consumers, signal.SIGSTOP)
     try:
         yield
     finally:
-        for consumer in consumers:
-            consumer.process.send_signal(signal.SIGCONT)
+        _signal(consumers, signal.SIGCONT)

@@ -51,28 +51,33 @@ def run_service(
     process = parser.parse_args(argv).process
     _prepare(f"{name}.{process}", settings)
     if process == "worker" and worker is not None:
-        serve(worker(), settings.api_host, settings.worker_port)
-    elif settings.api_workers == 1:
-        serve(api(), settings.api_host, settings.api_port)
+        _serve(f"{name}.worker", worker, settings.api_host, settings.worker_port, settings.worker_processes)
     else:
-        # Several processes share the port; each builds its app through `api_process`.
-        os.environ[_FACTORY] = f"{api.__module__}:{api.__name__}"
-        os.environ[_PROCESS] = f"{name}.api"
-        with shared_metrics(name):
-            uvicorn.run(
-                "tally_runtime.cli:api_process",
-                factory=True,
-                host=settings.api_host,
-                port=settings.api_port,
-                workers=settings.api_workers,
-                log_config=None,
-                access_log=False,
-            )
+        _serve(f"{name}.api", api, settings.api_host, settings.api_port, settings.api_workers)
+
+
+def _serve(process_name: str, app: Callable[[], object], host: str, port: int, processes: int) -> None:
+    if processes == 1:
+        serve(app(), host, port)
+        return
+    # Several processes share the port; each builds its app through `spawned_app`.
+    os.environ[_FACTORY] = f"{app.__module__}:{app.__name__}"
+    os.environ[_PROCESS] = process_name
+    with shared_metrics(process_name.split(".", maxsplit=1)[0]):
+        uvicorn.run(
+            "tally_runtime.cli:spawned_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            log_config=None,
+            access_log=False,
+        )
 
 
 @contextmanager
 def shared_metrics(name: str) -> Iterator[None]:
-    """The directory the api processes write their metrics to (see `tally_runtime.metrics`): the one ops named in
+    """The directory the processes sharing a port write their metrics to (see `tally_runtime.metrics`): the one ops named in
     PROMETHEUS_MULTIPROC_DIR, or a fresh one, removed when the processes have stopped. The processes are spawned,
     so they read the variable when they first import prometheus_client."""
     if MULTIPROCESS_DIR in os.environ:
@@ -87,9 +92,10 @@ def shared_metrics(name: str) -> Iterator[None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def api_process() -> FastAPI:
-    """The app of one of several api processes (uvicorn imports this in each). Logging and tracing take only the
-    settings shared by every service, and come first: the app instruments itself only when tracing records."""
+def spawned_app() -> object:
+    """The app of one of several processes sharing a port, api or worker (uvicorn imports this in each). Logging and
+    tracing take only the settings shared by every service, and come first: the app instruments itself only when
+    tracing records."""
     _prepare(os.environ[_PROCESS], ServiceSettings())
-    factory: Callable[[], FastAPI] = import_from_string(os.environ[_FACTORY])
+    factory: Callable[[], object] = import_from_string(os.environ[_FACTORY])
     return factory()

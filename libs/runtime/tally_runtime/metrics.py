@@ -1,6 +1,6 @@
 """Prometheus metrics every process exposes at /metrics.
 
-Several api processes sharing a port (`api_workers` > 1) each write their metrics to files in one directory
+Several processes sharing a port (`api_workers` or `worker_processes` > 1) each write their metrics to files in one directory
 (prometheus_client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`), and whichever answers /metrics reports them
 all added up: a scrape lands on one process, and would otherwise see only its share."""
 
@@ -34,6 +34,7 @@ CONSUMER_LAG = Gauge(
     "tally_consumer_lag_messages",
     "Messages on the partition not yet consumed by the group (high water mark minus next offset)",
     ["topic", "partition", "group"],
+    multiprocess_mode="livemostrecent",  # a partition moves between a worker's processes: its latest reading wins
 )
 EVENTS_ACCEPTED = Counter(
     "tally_events_accepted_total",
@@ -44,6 +45,7 @@ OUTBOX_BACKLOG = Gauge(
     "tally_outbox_backlog_events",
     "Outbox events written but not yet published, as this process's relay last saw them",
     ["schema"],
+    multiprocess_mode="livemostrecent",
 )
 JOB_RUNS = Counter(
     "tally_job_runs_total", "Runs of a worker's periodic job, by outcome: ok or failed", ["job", "outcome"]
@@ -71,7 +73,7 @@ metrics_app = make_asgi_app(_EXPOSED)
 
 
 def exposition() -> bytes:
-    """This process's metrics, or those of every api process sharing its port."""
+    """This process's metrics, or those of every process sharing its port."""
     return generate_latest(_EXPOSED)
 
 

@@ -20,6 +20,7 @@ class ServiceSettings(BaseSettings):
     api_port: int = 8000
     api_workers: int = 1
     worker_port: int = 9000
+    worker_processes: int = 1  # the worker's processes: one consumer group member each, sharing worker_port
 
 
 def require_real_secret(value: SecretStr, name: str) -> SecretStr:

@@ -13,6 +13,8 @@ class BillingSettings(DatabaseSettings):
 
     api_port: int = 8002
     worker_port: int = 9002
+    # Each process decodes while the other's Postgres writes: the usage consumer's two halves use both cores.
+    worker_processes: int = 2
     consumer_group: str = "billing"
     invoice_run_every_s: float = Field(30.0, gt=0, description="How often the worker closes ended periods")
     invoice_draft_hours: float = Field(1.0, ge=0, description="How long an invoice stays a draft before it is numbered")
