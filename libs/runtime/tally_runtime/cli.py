@@ -77,9 +77,9 @@ def _serve(process_name: str, app: Callable[[], object], host: str, port: int, p
 
 @contextmanager
 def shared_metrics(name: str) -> Iterator[None]:
-    """The directory the processes sharing a port write their metrics to (see `tally_runtime.metrics`): the one ops named in
-    PROMETHEUS_MULTIPROC_DIR, or a fresh one, removed when the processes have stopped. The processes are spawned,
-    so they read the variable when they first import prometheus_client."""
+    """The directory the processes sharing a port write their metrics to (see `tally_runtime.metrics`): the one
+    ops named in PROMETHEUS_MULTIPROC_DIR, or a fresh one, removed when the processes have stopped. The processes
+    are spawned, so they read the variable when they first import prometheus_client."""
     if MULTIPROCESS_DIR in os.environ:
         yield
         return

@@ -1,8 +1,8 @@
 """Prometheus metrics every process exposes at /metrics.
 
-Several processes sharing a port (`api_workers` or `worker_processes` > 1) each write their metrics to files in one directory
-(prometheus_client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`), and whichever answers /metrics reports them
-all added up: a scrape lands on one process, and would otherwise see only its share."""
+Several processes sharing a port (`api_workers` or `worker_processes` > 1) each write their metrics to files in one
+directory (prometheus_client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`), and whichever answers /metrics reports
+them all added up: a scrape lands on one process, and would otherwise see only its share."""
 
 import os
 import time
