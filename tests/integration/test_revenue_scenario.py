@@ -39,7 +39,7 @@ from billing.payment import collection
 from billing.payment.stripe_api import StripeApi
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.schemas import CancelIn, ChangePlanIn, SubscriptionIn
-from billing.usage.repository import EventColumns, lock_meter_set, record_events
+from billing.usage.repository import EventBatch, lock_meter_set, record_events
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tally_runtime.db import create_engine, session_factory
@@ -167,7 +167,7 @@ class Billing:
         assert response.status_code == 200, response.text
 
     async def record(self, external_id: str, event_type: str, moments: list[datetime]) -> None:
-        events = EventColumns()
+        events = EventBatch()
         for moment in moments:
             events.append(external_id, f"evt_{uuid4().hex}", event_type, moment, {})
         async with self.sessions() as session, session.begin():

@@ -51,7 +51,7 @@ async def record(url: str, *events: tuple[str, str, dict[str, Any]]) -> None:
     engine = create_engine(url, SCHEMA, 1)
     try:
         async with session_factory(engine)() as session, session.begin():
-            columns = repository.EventColumns()
+            columns = repository.EventBatch()
             for event_id, event_type, properties in events:
                 columns.append("acme", event_id, event_type, datetime(2026, 11, 1, 12, tzinfo=UTC), properties)
             await repository.record_events(session, columns)
