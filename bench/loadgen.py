@@ -1,4 +1,8 @@
-"""A bounded HTTP load generator for 127.0.0.1 only: a fixed number of requests from a few keep-alive connections."""
+"""A bounded HTTP load generator for 127.0.0.1 only: a fixed number of requests from a few keep-alive connections.
+
+It speaks just enough HTTP/1.1 itself (requests built as bytes, responses read by Content-Length or chunks): the
+client shares the machine's two cores with what it measures, and aiohttp spent about three times as much CPU per
+request, which showed up as a lower rate for the server (single events: 1,700 against 3,000 requests/s)."""
 
 import asyncio
 import time
@@ -6,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from bench.latency import percentile
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,27 @@ class LoadResult:
         return percentile(self.latencies, share) * 1000
 
 
+def request_bytes(method: str, host: str, path: str, headers: dict[str, str], body: bytes | None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", *(f"{name}: {value}" for name, value in headers.items())]
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    """Reads one whole response; returns its status."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+    status = int(head[9:12])
+    fields = dict(line.split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line)
+    if "content-length" in fields:
+        await reader.readexactly(int(fields["content-length"]))
+    elif fields.get("transfer-encoding") == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    return status
+
+
 async def run_load(
     url: str,
     body_for: Callable[[int], bytes] | None,
@@ -44,28 +69,32 @@ async def run_load(
 ) -> LoadResult:
     """POST `requests` bodies (body_for(n)) over `connections` connections, optionally paced to `rate` req/s; without
     `body_for`, GET instead. Request n goes to `url`, followed by path_for(n) when given."""
-    if urlsplit(url).hostname not in {"127.0.0.1", "localhost"}:
-        raise ValueError("load is sent to this machine only")
+    target = urlsplit(url)
+    if target.hostname not in LOCAL_HOSTS or target.port is None:
+        raise ValueError("load is sent to a port of this machine only")
+    method = "POST" if body_for else "GET"
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(requests))
     started = time.perf_counter()
 
-    async def connection(session: aiohttp.ClientSession) -> None:
-        for n in counter:
-            if rate is not None:
-                await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
-            target = url + path_for(n) if path_for else url
-            body = body_for(n) if body_for else None
-            sent = time.perf_counter()
-            async with session.request("POST" if body_for else "GET", target, data=body, headers=headers) as response:
-                await response.read()
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-            latencies.append(time.perf_counter() - sent)
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(target.hostname, target.port)
+        try:
+            for n in counter:
+                if rate is not None:
+                    await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+                path = target.path + (path_for(n) if path_for else "")
+                request = request_bytes(method, target.netloc, path, headers, body_for(n) if body_for else None)
+                sent = time.perf_counter()
+                writer.write(request)
+                status = await read_response(reader)
+                latencies.append(time.perf_counter() - sent)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
 
-    limits = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=limits) as session:
-        await asyncio.gather(*(connection(session) for _ in range(connections)))
+    await asyncio.gather(*(connection() for _ in range(connections)))
     seconds = time.perf_counter() - started
     accepted = statuses.get(202, 0) + statuses.get(200, 0)
     return LoadResult(requests, accepted * events_per_request, seconds, latencies, statuses)
