@@ -39,7 +39,7 @@ from billing.payment import collection
 from billing.payment.stripe_api import StripeApi
 from billing.subscriptions import service as subscriptions
 from billing.subscriptions.schemas import CancelIn, ChangePlanIn, SubscriptionIn
-from billing.usage.repository import EventBatch, lock_meter_set, record_events
+from billing.usage.repository import lock_meter_set, record_events
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tally_runtime.db import create_engine, session_factory
@@ -167,9 +167,7 @@ class Billing:
         assert response.status_code == 200, response.text
 
     async def record(self, external_id: str, event_type: str, moments: list[datetime]) -> None:
-        events = EventBatch()
-        for moment in moments:
-            events.append(external_id, f"evt_{uuid4().hex}", event_type, moment, {})
+        events = [(external_id, f"evt_{uuid4().hex}", event_type, moment, {}) for moment in moments]
         async with self.sessions() as session, session.begin():
             await lock_meter_set(session, exclusive=False)
             await record_events(session, events)

@@ -9,7 +9,7 @@ from asgi_lifespan import LifespanManager
 from billing.app import create_app
 from billing.config import BillingSettings
 from billing.db import SCHEMA
-from billing.usage.repository import EventBatch, lock_meter_set, record_events
+from billing.usage.repository import lock_meter_set, record_events
 from billing.worker import create_worker_app
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -98,9 +98,7 @@ class Kit:
 
     async def record(self, customer_key: str, event_type: str, moments: list[datetime]) -> None:
         """Usage through the consumer's own SQL (test_usage_flow covers the way there through Kafka)."""
-        events = EventBatch()
-        for moment in moments:
-            events.append(customer_key, unique("evt"), event_type, moment, {})
+        events = [(customer_key, unique("evt"), event_type, moment, {}) for moment in moments]
         async with self.sessions() as session, session.begin():
             await lock_meter_set(session, exclusive=False)
             await record_events(session, events)

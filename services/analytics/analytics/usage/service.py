@@ -24,12 +24,13 @@ async def record_usage(
     session: AsyncSession, messages: Sequence[UsageRecordedEvent | UsageBatchRecordedEvent]
 ) -> Recorded:
     """Keep each event the messages carry once (by customer and event id) and count the new ones per UTC day."""
-    events = repository.EventColumns()
-    for message in messages:
-        for customer_id, item in usage_items(message):
-            events.append(customer_id, item.event_id, item.event_type, item.timestamp)
+    events = [
+        (customer_id, item.event_id, item.event_type, item.timestamp)
+        for message in messages
+        for customer_id, item in usage_items(message)
+    ]
     new = await repository.record_events(session, events)
-    return Recorded(events=len(events.event_ids), new=new)
+    return Recorded(events=len(events), new=new)
 
 
 def _claim(correlation: Correlation) -> Claim:

@@ -19,7 +19,7 @@ use the same expressions. A day is a UTC day.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -211,24 +211,16 @@ async def lock_meter_set(session: AsyncSession, *, exclusive: bool) -> None:
     await session.execute(text(f"SELECT {lock}(:key)"), {"key": METER_SET_LOCK})
 
 
-@dataclass
-class EventBatch:
-    """Usage events in the order they were sent, as rows of the insert's JSON parameter."""
-
-    rows: list[tuple[str, str, str, datetime, Any]] = field(default_factory=list)
-
-    def append(self, customer_id: str, event_id: str, event_type: str, at: datetime, properties: Any) -> None:
-        self.rows.append((customer_id, event_id, event_type, at, properties))
-
-    def __len__(self) -> int:
-        return len(self.rows)
+# customer_id, event_id, event_type, occurred_at, properties
+UsageRow = tuple[str, str, str, datetime, Any]
 
 
-async def record_events(session: AsyncSession, events: EventBatch) -> int:
-    """Record the events not seen before and add them to every matching meter's totals; returns how many were new."""
-    if not events.rows:
+async def record_events(session: AsyncSession, events: Sequence[UsageRow]) -> int:
+    """Record the events not seen before (in the order given) and add them to every matching meter's totals;
+    returns how many were new."""
+    if not events:
         return 0
-    new: int = await (await _asyncpg(session)).fetchval(_RECORD, orjson.dumps(events.rows).decode())
+    new: int = await (await _asyncpg(session)).fetchval(_RECORD, orjson.dumps(events).decode())
     return new
 
 

@@ -29,10 +29,11 @@ async def record_usage(
     session: AsyncSession, messages: Sequence[UsageRecordedEvent | UsageBatchRecordedEvent]
 ) -> Recorded:
     """Record each event the messages carry once, and add the new ones to every matching meter's totals."""
-    events = repository.EventBatch()
-    for message in messages:
-        for customer_id, item in usage_items(message):
-            events.append(customer_id, item.event_id, item.event_type, item.timestamp, item.properties)
+    events = [
+        (customer_id, item.event_id, item.event_type, item.timestamp, item.properties)
+        for message in messages
+        for customer_id, item in usage_items(message)
+    ]
     await repository.lock_meter_set(session, exclusive=False)
     new = await repository.record_events(session, events)
     return Recorded(events=len(events), new=new)

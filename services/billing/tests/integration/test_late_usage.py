@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from billing.invoices import closing, late_usage
-from billing.usage.repository import EventBatch, lock_meter_set, record_events
+from billing.usage.repository import lock_meter_set, record_events
 
 GRACE = timedelta(hours=72)
 
@@ -16,9 +16,7 @@ def at(moment: str) -> datetime:
 
 async def consume(kit: Any, customer_key: str, event_type: str, event_ids: list[str], when: datetime) -> None:
     """As the usage consumer does, in one transaction: record the events, then reject those for settled periods."""
-    events = EventBatch()
-    for event_id in event_ids:
-        events.append(customer_key, event_id, event_type, when, {})
+    events = [(customer_key, event_id, event_type, when, {}) for event_id in event_ids]
     async with kit.sessions() as session, session.begin():
         await lock_meter_set(session, exclusive=False)
         await record_events(session, events)

@@ -51,10 +51,9 @@ async def record(url: str, *events: tuple[str, str, dict[str, Any]]) -> None:
     engine = create_engine(url, SCHEMA, 1)
     try:
         async with session_factory(engine)() as session, session.begin():
-            columns = repository.EventBatch()
-            for event_id, event_type, properties in events:
-                columns.append("acme", event_id, event_type, datetime(2026, 11, 1, 12, tzinfo=UTC), properties)
-            await repository.record_events(session, columns)
+            at = datetime(2026, 11, 1, 12, tzinfo=UTC)
+            rows = [("acme", event_id, event_type, at, properties) for event_id, event_type, properties in events]
+            await repository.record_events(session, rows)
     finally:
         await engine.dispose()
 
