@@ -98,6 +98,9 @@ def _process(service: ServiceInfo, role: str, port: int, max_replicas: int) -> l
     name = f"{service.name}-{role}"
     labels = _labels(service, role)
     container = _container(service, service.name, port) | {"args": [role]}
+    if role == "worker":
+        # One consumer per pod (of one CPU): the autoscaler's ceiling counts pods against partitions.
+        container["env"].append({"name": f"{service.prefix}WORKER_PROCESSES", "value": "1"})
     pod = _pod(service, labels, container, terminationGracePeriodSeconds=30)
     pod["metadata"]["annotations"] = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port)}
     min_replicas = 2 if role == "api" else 1
