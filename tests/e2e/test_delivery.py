@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import asyncpg
 import httpx
+import psutil
 import pytest
 from contracts.topics import USAGE_EVENTS, dlq_topic
 from tally_stack.dsn import libpq_url
@@ -90,6 +91,12 @@ async def worker_has_consumed(http: httpx.AsyncClient, system: System) -> float:
     return processed
 
 
+def consumer_processes(system: System, name: str) -> int:
+    """The worker's own consumer processes (it runs `<PREFIX>_WORKER_PROCESSES` of them under one parent)."""
+    worker = psutil.Process(system.procs[f"{name}.worker"].pid)
+    return sum("spawn_main" in " ".join(child.cmdline()) for child in worker.children())
+
+
 async def test_exactly_once_through_duplicates_and_a_killed_worker(system: System) -> None:
     run, event_type = uuid4().hex[:8], f"api_call_{uuid4().hex[:8]}"
     events = make_events(run, event_type, random.Random(42))
@@ -105,6 +112,7 @@ async def test_exactly_once_through_duplicates_and_a_killed_worker(system: Syste
 
         async def kill_worker_mid_stream() -> None:
             await eventually(lambda: worker_has_consumed(http, system), seconds=60)
+            assert consumer_processes(system, "billing") == 2  # both members of the group die mid-batch
             system.kill("billing", "worker")
 
         async def restart_worker() -> None:
