@@ -6,10 +6,12 @@ from contracts.topics import USAGE_EVENTS
 from fastapi import FastAPI
 from tally_runtime.http import create_api
 from tally_runtime.kafka import PRODUCER_OPTIONS, broker_ready
+from tally_runtime.tracing import tracing_records
 
 from usage_ingest.config import IngestSettings, get_settings
 from usage_ingest.events.admission import Admission
 from usage_ingest.events.api import router as events_router
+from usage_ingest.events.fast_path import EventRoutesFastPath
 from usage_ingest.keys.keyring import KeyRing
 
 
@@ -48,4 +50,6 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.admission = Admission(settings.max_in_flight)
     app.include_router(events_router)
+    if not tracing_records():
+        app.add_middleware(EventRoutesFastPath, router=events_router)
     return app

@@ -223,3 +223,27 @@ async def test_each_customer_lands_in_order_where_a_keyed_producer_puts_it(
 
     assert placed == await keyed_by_aiokafka(infra.kafka_bootstrap, customers)
     assert placed == await asyncio.to_thread(keyed_by_librdkafka, infra.kafka_bootstrap, customers)
+
+
+def timed_requests(metrics: str, route: str, status: int) -> float:
+    prefix = f'http_request_duration_seconds_count{{method="POST",route="{route}",status="{status}"}}'
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith(prefix))
+
+
+async def test_the_event_routes_answer_and_are_timed_as_every_route(ingest: httpx.AsyncClient) -> None:
+    """They are served around FastAPI's routing (events/fast_path.py): the same answers, problem+json included,
+    and the same metrics under their route templates."""
+    before = (await ingest.get("/metrics")).text
+    accepted = await ingest.post("/v1/events", json=event(f"fast-{uuid4().hex[:8]}", uuid4().hex))
+    refused = await ingest.post(
+        "/v1/events/batch", json={"events": [event("acme", "x")]}, headers={"Authorization": ""}
+    )
+    checked = await ingest.post("/v1/events/validate", json={"events": [event("acme", "x", type="9bad")]})
+    after = (await ingest.get("/metrics")).text
+
+    assert (accepted.status_code, accepted.json()) == (202, {"accepted": 1})
+    assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["instance"] == "/v1/events/batch"
+    assert checked.status_code == 422 and checked.json()["errors"][0]["field"].endswith("type")
+    for route, status in (("/v1/events", 202), ("/v1/events/batch", 401), ("/v1/events/validate", 422)):
+        assert timed_requests(after, route, status) == timed_requests(before, route, status) + 1, route
