@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from asyncpg import UniqueViolationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,19 +122,26 @@ distinct_values AS (
 )"""
 
 
-# One statement, the whole batch as one JSON array parameter of [customer_id, event_id, event_type, occurred_at,
-# properties] rows (one orjson call: encoding five typed arrays cost the worker four times as much, and Postgres
-# parses the properties either way): insert the events not seen before (the first copy wins, here as across
-# batches) and add just those to the totals.
-_RECORD = f"""
+def _record(if_seen: str) -> str:
+    """One statement, the whole batch as one JSON array parameter of [customer_id, event_id, event_type,
+    occurred_at, properties] rows (one orjson call: encoding five typed arrays cost the worker four times as much,
+    and Postgres parses the properties either way): insert the events and add them to the totals."""
+    return f"""
 WITH new AS (
     INSERT INTO usage_events (customer_id, event_id, event_type, occurred_at, properties)
     SELECT e ->> 0, e ->> 1, e ->> 2, (e ->> 3)::timestamptz, e -> 4 FROM jsonb_array_elements($1::jsonb) e
-    ON CONFLICT (customer_id, event_id) DO NOTHING
+    {if_seen}
     RETURNING customer_id, event_id, event_type, occurred_at, properties
 ), {_add_to_totals("new e")}
 SELECT count(*) FROM new
 """
+
+
+# Every event new: fails on the first one seen before (or repeated in the batch), by the primary key.
+_RECORD_ALL_NEW = _record("")
+# The events not seen before only (the first copy wins, here as across batches): each row is checked before it is
+# inserted, which cost Postgres about 6 us an event more (a third of the insert).
+_RECORD_NOT_SEEN = _record("ON CONFLICT (customer_id, event_id) DO NOTHING")
 
 _BACKFILL = f"WITH {_add_to_totals('usage_events e', also='AND m.id = :meter_id')} SELECT 1"
 
@@ -217,10 +225,16 @@ UsageRow = tuple[str, str, str, datetime, Any]
 
 async def record_events(session: AsyncSession, events: Sequence[UsageRow]) -> int:
     """Record the events not seen before (in the order given) and add them to every matching meter's totals;
-    returns how many were new."""
+    returns how many were new. Most batches hold new events only and are inserted as such; one that holds an event
+    seen before is inserted again, each row checked first."""
     if not events:
         return 0
-    new: int = await (await _asyncpg(session)).fetchval(_RECORD, orjson.dumps(events).decode())
+    connection, rows = await _asyncpg(session), orjson.dumps(events).decode()
+    try:
+        async with connection.transaction():  # a savepoint: a duplicate undoes this attempt only
+            new: int = await connection.fetchval(_RECORD_ALL_NEW, rows)
+    except UniqueViolationError:
+        new = await connection.fetchval(_RECORD_NOT_SEEN, rows)
     return new
 
 

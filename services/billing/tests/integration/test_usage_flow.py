@@ -8,10 +8,12 @@ from uuid import uuid4
 import httpx
 import pytest
 from billing.config import BillingSettings
+from billing.usage.repository import lock_meter_set, record_events
 from contracts.billing import MeterCreatedEvent
 from contracts.envelope import encode_event
 from contracts.topics import BILLING_EVENTS, USAGE_EVENTS, dlq_topic
 from contracts.usage import usage_recorded
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tally_stack.testing import consume_all, eventually, produce
 
 pytestmark = pytest.mark.usefixtures("billing_worker")
@@ -268,3 +270,25 @@ async def test_a_batch_of_several_customers_counts_each_event_for_its_own_custom
         assert totals == [3, 60]
 
     await eventually(each_counted_once_for_its_customer)
+
+
+async def test_a_batch_with_events_seen_before_records_only_the_new_ones_first_copy_first(
+    billing_api: httpx.AsyncClient, billing_sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Both ways the consumer's insert takes: a batch of new events only, and one holding events seen before
+    (in an earlier batch, or earlier in the same one), which is inserted again with each row checked first."""
+    event_type, customer = unique("api_call"), unique("acme")
+    calls, tokens = await create_meters(billing_api, event_type)
+    at = DAY1 + timedelta(hours=3)
+
+    async def record(*rows: tuple[str, int]) -> int:
+        async with billing_sessions() as session, session.begin():
+            await lock_meter_set(session, exclusive=False)
+            return await record_events(session, [(customer, id_, event_type, at, {"tokens": n}) for id_, n in rows])
+
+    assert await record(("a", 1), ("b", 2)) == 2
+    assert await record(("b", 50), ("c", 4), ("c", 40), ("d", 8)) == 2
+
+    window = (DAY1, DAY1 + timedelta(days=1))
+    assert (await report(billing_api, customer, calls, *window))["total"] == 4
+    assert (await report(billing_api, customer, tokens, *window))["total"] == 1 + 2 + 4 + 8
