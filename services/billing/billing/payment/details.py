@@ -14,34 +14,32 @@ from billing.payment.models import StripeCustomer
 from billing.payment.stripe_api import StripeApi, StripeRefused
 
 log = logging.getLogger(__name__)
-BATCH = 50
+
+# Payers whose customer was edited since Stripe last had the details; one at a time, locked, so a payer's row is
+# held for one Stripe call only and two payment runs (several worker processes) never push the same edit.
+_STALE = (
+    select(StripeCustomer, Customer)
+    .join(Customer, Customer.id == StripeCustomer.customer_id)
+    .where(or_(StripeCustomer.details_pushed_at.is_(None), Customer.updated_at > StripeCustomer.details_pushed_at))
+    .order_by(StripeCustomer.customer_id)
+    .limit(1)
+    .with_for_update(of=StripeCustomer, skip_locked=True)
+)
 
 
 async def push_details(sessions: async_sessionmaker[AsyncSession], api: StripeApi) -> int:
-    """Pushes every payer's details edited since they were last pushed; how many were pushed."""
+    """Pushes every payer's details edited since they were last pushed, each in a transaction of its own; how many
+    were pushed."""
     pushed = 0
     while True:
         async with sessions() as session, session.begin():
-            query = (
-                select(StripeCustomer, Customer)
-                .join(Customer, Customer.id == StripeCustomer.customer_id)
-                .where(
-                    or_(
-                        StripeCustomer.details_pushed_at.is_(None),
-                        Customer.updated_at > StripeCustomer.details_pushed_at,
-                    )
-                )
-                .order_by(StripeCustomer.customer_id)
-                .limit(BATCH)
-                .with_for_update(of=StripeCustomer, skip_locked=True)
-            )
-            rows = (await session.execute(query)).all()
-            for payer, customer in rows:
-                try:
-                    await api.update_customer(payer.stripe_customer_id, customer.name, customer.email)
-                except StripeRefused as exc:  # e.g. deleted in Stripe: the next card makes it again (payment api)
-                    log.warning("Stripe refused %s's details for %s: %s", customer.id, payer.stripe_customer_id, exc)
-                payer.details_pushed_at = customer.updated_at
-        pushed += len(rows)
-        if len(rows) < BATCH:
-            return pushed
+            found = (await session.execute(_STALE)).first()
+            if found is None:
+                return pushed
+            payer, customer = found
+            try:
+                await api.update_customer(payer.stripe_customer_id, customer.name, customer.email)
+            except StripeRefused as exc:  # e.g. deleted in Stripe: the next card makes it again (payment api)
+                log.warning("Stripe refused %s's details for %s: %s", customer.id, payer.stripe_customer_id, exc)
+            payer.details_pushed_at = customer.updated_at
+        pushed += 1
