@@ -50,24 +50,22 @@ def run_service(
     parser.add_argument("process", choices=choices)
     process = parser.parse_args(argv).process
     _prepare(f"{name}.{process}", settings)
+    app: Callable[[], object]
     if process == "worker" and worker is not None:
-        _serve(f"{name}.worker", worker, settings.api_host, settings.worker_port, settings.worker_processes)
+        app, port, processes = worker, settings.worker_port, settings.worker_processes
     else:
-        _serve(f"{name}.api", api, settings.api_host, settings.api_port, settings.api_workers)
-
-
-def _serve(process_name: str, app: Callable[[], object], host: str, port: int, processes: int) -> None:
+        app, port, processes = api, settings.api_port, settings.api_workers
     if processes == 1:
-        serve(app(), host, port)
+        serve(app(), settings.api_host, port)
         return
     # Several processes share the port; each builds its app through `spawned_app`.
     os.environ[_FACTORY] = f"{app.__module__}:{app.__name__}"
-    os.environ[_PROCESS] = process_name
-    with shared_metrics(process_name.split(".", maxsplit=1)[0]):
+    os.environ[_PROCESS] = f"{name}.{process}"
+    with shared_metrics(name):
         uvicorn.run(
             "tally_runtime.cli:spawned_app",
             factory=True,
-            host=host,
+            host=settings.api_host,
             port=port,
             workers=processes,
             log_config=None,
