@@ -35,11 +35,14 @@ class LoadResult:
         return percentile(self.latencies, share) * 1000
 
 
-def request_bytes(method: str, host: str, path: str, headers: dict[str, str], body: bytes | None) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", *(f"{name}: {value}" for name, value in headers.items())]
-    if body is not None:
-        lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+def header_lines(host: str, headers: dict[str, str]) -> str:
+    """The header lines every request of a load sends, built once."""
+    return "".join(f"{name}: {value}\r\n" for name, value in {"Host": host, **headers}.items())
+
+
+def request_bytes(method: str, path: str, header_block: str, body: bytes | None) -> bytes:
+    length = "" if body is None else f"Content-Length: {len(body)}\r\n"
+    return f"{method} {path} HTTP/1.1\r\n{header_block}{length}\r\n".encode() + (body or b"")
 
 
 async def read_response(reader: asyncio.StreamReader) -> int:
@@ -73,6 +76,7 @@ async def run_load(
     if target.hostname not in LOCAL_HOSTS or target.port is None:
         raise ValueError("load is sent to a port of this machine only")
     method = "POST" if body_for else "GET"
+    header_block = header_lines(target.netloc, headers)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(requests))
@@ -85,7 +89,7 @@ async def run_load(
                 if rate is not None:
                     await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
                 path = target.path + (path_for(n) if path_for else "")
-                request = request_bytes(method, target.netloc, path, headers, body_for(n) if body_for else None)
+                request = request_bytes(method, path, header_block, body_for(n) if body_for else None)
                 sent = time.perf_counter()
                 writer.write(request)
                 status = await read_response(reader)
