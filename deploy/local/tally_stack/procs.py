@@ -35,7 +35,7 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
     """Ask `proc` to stop with `sig`, wait `timeout` seconds, then SIGKILL it. When it leads a process group of
     its own (we started it with start_new_session), the whole group gets each signal, so the processes it spawned
-    (uvicorn's workers, say) stop with it. Touches nothing but that PID and its group."""
+    (a service's several processes, say) stop with it. Touches nothing but that PID and its group."""
     if proc.poll() is not None:
         return
     group = os.getpgid(proc.pid) == proc.pid

@@ -8,13 +8,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import uvicorn
 from fastapi import FastAPI
 from faststream.asgi import AsgiFastStream
 from uvicorn.importer import import_from_string
 
 from tally_runtime.logs import configure_logging
 from tally_runtime.metrics import MULTIPROCESS_DIR
+from tally_runtime.processes import serve_processes
 from tally_runtime.settings import ServiceSettings
 from tally_runtime.tracing import configure_tracing
 from tally_runtime.worker import serve
@@ -62,15 +62,7 @@ def run_service(
     os.environ[_FACTORY] = f"{app.__module__}:{app.__name__}"
     os.environ[_PROCESS] = f"{name}.{process}"
     with shared_metrics(name):
-        uvicorn.run(
-            "tally_runtime.cli:spawned_app",
-            factory=True,
-            host=settings.api_host,
-            port=port,
-            workers=processes,
-            log_config=None,
-            access_log=False,
-        )
+        serve_processes("tally_runtime.cli:spawned_app", settings.api_host, port, processes)
 
 
 @contextmanager
@@ -91,7 +83,7 @@ def shared_metrics(name: str) -> Iterator[None]:
 
 
 def spawned_app() -> object:
-    """The app of one of several processes sharing a port, api or worker (uvicorn imports this in each). Logging and
+    """The app of one of several processes sharing a port, api or worker (each process imports this). Logging and
     tracing take only the settings shared by every service, and come first: the app instruments itself only when
     tracing records."""
     _prepare(os.environ[_PROCESS], ServiceSettings())
