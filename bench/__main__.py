@@ -45,17 +45,22 @@ async def latency_rows(stack: RunningStack, samples: int) -> list[tuple[Row, str
 
 async def ingest_rows(stack: RunningStack, requests: int) -> list[tuple[Row, str]]:
     rows = await measure_ingest(stack, requests)
-    ceiling, single_ceiling, raw, peak = rows[0], rows[1], rows[2], rows[3]
+    ceiling, single_ceiling, floor, raw, peak = rows[:5]
+
+    def of_floor(r: Row) -> str:
+        return f"{(r.requests_per_s or 0.0) / (floor.requests_per_s or 1.0):.0%} of the floor"
 
     def ratio(r: Row) -> str:
         rate = r.events_per_s or 0.0
         if r.name.startswith("billing consumer"):
             return f"{rate / (peak.events_per_s or 1.0):.0%} of ingest's peak (batch 100)"
         if r.name == "ingest, batch 1":
-            return f"{(r.requests_per_s or 0.0) / (single_ceiling.requests_per_s or 1.0):.0%} of its ceiling (batch 1)"
+            share = (r.requests_per_s or 0.0) / (single_ceiling.requests_per_s or 1.0)
+            return f"{share:.0%} of its ceiling (batch 1), {of_floor(r)}"
         return f"{rate / (ceiling.events_per_s or 1.0):.0%} of ceiling, {rate / (raw.events_per_s or 1.0):.1f}x raw"
 
-    return [(ceiling, "ceiling"), (single_ceiling, "ceiling"), (raw, "baseline")] + [(r, ratio(r)) for r in rows[3:]]
+    baselines = [(ceiling, "ceiling"), (single_ceiling, f"ceiling, {of_floor(single_ceiling)}"), (floor, "floor")]
+    return baselines + [(raw, "baseline")] + [(r, ratio(r)) for r in rows[4:]]
 
 
 async def main(args: argparse.Namespace) -> None:

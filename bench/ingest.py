@@ -18,13 +18,16 @@ from contracts.envelope import encode_event
 from contracts.topics import USAGE_EVENTS
 from contracts.usage import UsageBatchRecorded, UsageBatchRecordedEvent, UsageItem
 from tally_runtime.kafka import PRODUCER_OPTIONS
+from usage_ingest.config import IngestSettings
 from usage_ingest.events.partitions import partition_of
 
+from bench.bare_server import bare_server
 from bench.consumers import Consumer, paused, usage_consumers
 from bench.loadgen import LoadResult, run_load
 from bench.stack import RunningStack
 
 CUSTOMERS = 50
+INGEST_PROCESSES: int = IngestSettings.model_fields["api_workers"].default  # the stack's: it sets no other
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,20 @@ def row(name: str, result: LoadResult) -> Row:
 
 
 async def load(
-    stack: RunningStack, path: str, *, size: int, requests: int, connections: int, rate: float | None = None
+    stack: RunningStack,
+    path: str,
+    *,
+    size: int,
+    requests: int,
+    connections: int,
+    rate: float | None = None,
+    server: str | None = None,
 ) -> LoadResult:
+    """To usage-ingest, or to `server` (a base URL) when given."""
     payloads = bodies(uuid4().hex[:8], requests, size)
     headers = {"Authorization": f"Bearer {stack.api_key}", "Content-Type": "application/json"}
     result = await run_load(
-        f"{stack.ingest_url}{path}",
+        f"{server or stack.ingest_url}{path}",
         lambda n: payloads[n],
         requests=requests,
         events_per_request=size,
@@ -194,7 +205,18 @@ async def measure_ingest(stack: RunningStack, requests: int = 1000) -> list[Row]
     single_ceiling, _ = await front_door(
         stack, consumers, "ceiling: validate-only, batch 1", validate, size=1, requests=requests * 4, connections=64
     )
-    rows = [ceiling, single_ceiling, await raw_producer(stack, requests * 20)]
+    with bare_server(INGEST_PROCESSES) as bare:
+        floor, _ = await front_door(
+            stack,
+            consumers,
+            "floor: bare server, batch 1",
+            batch,
+            size=1,
+            requests=requests * 4,
+            connections=64,
+            server=bare,
+        )
+    rows = [ceiling, single_ceiling, floor, await raw_producer(stack, requests * 20)]
     peak, peak_drain = await front_door(
         stack, consumers, "ingest, batch 100", batch, size=100, requests=requests, connections=16
     )
