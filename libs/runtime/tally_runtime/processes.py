@@ -21,7 +21,8 @@ _POLL_S = 0.5
 
 def serve_processes(factory: str, host: str, port: int, processes: int) -> None:
     """Serves the app that `factory` ("module:function") builds from `processes` processes on host:port, until
-    SIGTERM or SIGINT. A process that dies is replaced; one that could not start stops them all."""
+    SIGTERM or SIGINT. A process that dies is replaced; one that could not start stops them all, and this process
+    exits with uvicorn's start-up failure code."""
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -33,7 +34,7 @@ def serve_processes(factory: str, host: str, port: int, processes: int) -> None:
                     continue
                 if child.exitcode == STARTUP_FAILURE:
                     log.error("process %s could not start; stopping", child.pid)
-                    return
+                    raise SystemExit(STARTUP_FAILURE)
                 log.warning("process %s ended (exit code %s); starting another", child.pid, child.exitcode)
                 children[index] = _start(factory, host, port)
     finally:

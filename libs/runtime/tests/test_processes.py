@@ -112,7 +112,7 @@ def test_processes_that_cannot_listen_stop_the_supervisor() -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:  # without SO_REUSEPORT: nobody can join it
         parent = start(taken.getsockname()[1], 2)
         try:
-            parent.wait(timeout=60)
+            assert parent.wait(timeout=60) == 3  # uvicorn's start-up failure
         finally:
             if parent.poll() is None:
                 os.killpg(parent.pid, signal.SIGKILL)
