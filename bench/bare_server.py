@@ -1,13 +1,12 @@
 """The floor under a single event's request: usage-ingest's server (uvicorn, as many processes, each listening on a
 socket of its own) around an app that reads the body and answers, with no validation, no Kafka and no metrics."""
 
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tally_stack.procs import free_port, ready_or_stopped, spawn_logged, stop_process, until_ready
+from tally_stack.procs import free_port, serving, spawn_logged
 
 from bench.stack import STATE_DIR
 
@@ -34,10 +33,5 @@ def bare_server(processes: int) -> Iterator[str]:
     serve = f"serve_processes('bench.bare_server:bare_app', '127.0.0.1', {port}, {processes})"
     log = STATE_DIR / "bench-bare-server.log"
     command = [sys.executable, "-c", f"from tally_runtime.processes import serve_processes; {serve}"]
-    proc: subprocess.Popen[bytes] = spawn_logged(command, log)
-    url = f"http://127.0.0.1:{port}"
-    ready_or_stopped(proc, log, until_ready(proc, url))
-    try:
+    with serving(spawn_logged(command, log), log, f"http://127.0.0.1:{port}") as url:
         yield url
-    finally:
-        stop_process(proc)

@@ -36,7 +36,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tally_stack.daemon import ENV_FILE
 from tally_stack.dsn import libpq_url
 from tally_stack.envfile import read_env_file
-from tally_stack.procs import free_port, ready_or_stopped, stop_process, until_ready
+from tally_stack.procs import free_port, serving
 from tally_stack.services import get_service
 
 from bench.ingest import Row
@@ -187,12 +187,8 @@ def gateway_without(service_var: str, stack: RunningStack) -> Iterator[str]:
     log = Path(STATE_DIR / "bench-gateway.log")
     with log.open("wb") as output:
         proc = subprocess.Popen([sys.executable, "-m", "gateway", "api"], env=env, stdout=output, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    ready_or_stopped(proc, log, until_ready(proc, url))
-    try:
+    with serving(proc, log, f"http://127.0.0.1:{port}") as url:
         yield url
-    finally:
-        stop_process(proc)
 
 
 async def _panels_ok(gateway_url: str, key: str) -> list[str]:

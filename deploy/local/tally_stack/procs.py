@@ -6,7 +6,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +110,13 @@ def until_ready(proc: subprocess.Popen[bytes], base_url: str, timeout_s: float =
             time.sleep(0.2)
 
     return wait
+
+
+@contextlib.contextmanager
+def serving(proc: subprocess.Popen[bytes], log_path: Path, base_url: str) -> Iterator[str]:
+    """`base_url` once `proc` is ready there (see `ready_or_stopped`); `proc` is stopped on leaving."""
+    ready_or_stopped(proc, log_path, until_ready(proc, base_url))
+    try:
+        yield base_url
+    finally:
+        stop_process(proc)

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tally_stack.procs import free_port, ready_or_stopped, stop_process, until_ready
+from tally_stack.procs import free_port, serving
 from tally_stack.testing import Infra
 
 FORWARDED = {(route.method, route.path) for route in ROUTES}
@@ -42,12 +42,8 @@ def gateway_process(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> I
     }
     with Path(log).open("wb") as output:
         proc = subprocess.Popen([sys.executable, "-m", "gateway", "api"], env=env, stdout=output, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    ready_or_stopped(proc, Path(log), until_ready(proc, url))
-    try:
+    with serving(proc, Path(log), f"http://127.0.0.1:{port}") as url:
         yield url
-    finally:
-        stop_process(proc)
 
 
 @pytest.fixture(scope="session")
