@@ -53,7 +53,8 @@ def _start(factory: str, host: str, port: int) -> SpawnProcess:
 
 def _serve(factory: str, host: str, port: int) -> None:
     try:
-        listener = socket.create_server((host, port), reuse_port=True)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.create_server((host, port), family=family, reuse_port=True)
     except OSError as error:
         log.error("cannot listen on %s:%s: %s", host, port, error)
         sys.exit(STARTUP_FAILURE)
