@@ -50,6 +50,14 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def asyncpg_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, in the session's transaction: for statements with large array or JSON
+    parameters, without SQLAlchemy's per-parameter overhead."""
+    driver: asyncpg.Connection | None = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert driver is not None, "asyncpg connection expected"
+    return driver
+
+
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.db import asyncpg_connection
 
 from analytics.attribution.allocate import Touch
-from analytics.usage.repository import raw_connection
 
 # Each invoice paid (when it became paid), for its total.
 _PAID = """
@@ -51,7 +51,7 @@ class RawConversion:
 
 
 async def conversions(session: AsyncSession, revenue: str, start: datetime, end: datetime) -> list[RawConversion]:
-    rows = await (await raw_connection(session)).fetch(_CONVERSION_SQL[revenue], start, end)
+    rows = await (await asyncpg_connection(session)).fetch(_CONVERSION_SQL[revenue], start, end)
     return [RawConversion(row[0], row[1], int(row[2]), row[3]) for row in rows]
 
 
@@ -72,6 +72,6 @@ async def touches(
         list(event_types) if event_types is not None else None,
     )
     result: dict[int, list[Touch]] = {}
-    for row in await (await raw_connection(session)).fetch(_TOUCHES, *arguments):
+    for row in await (await asyncpg_connection(session)).fetch(_TOUCHES, *arguments):
         result.setdefault(row[0], []).append(Touch(row[2], row[1]))
     return result

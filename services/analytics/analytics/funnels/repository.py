@@ -4,9 +4,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.db import asyncpg_connection
 
 from analytics.funnels.walk import Event
-from analytics.usage.repository import raw_connection
 
 _STEP_EVENTS = """
 SELECT customer_key, event_type, occurred_at FROM usage_events
@@ -19,7 +19,7 @@ async def journeys(
     session: AsyncSession, event_types: Sequence[str], start: datetime, end: datetime
 ) -> list[list[Event]]:
     """Per customer, their events of `event_types` in [start, end)."""
-    rows = await (await raw_connection(session)).fetch(_STEP_EVENTS, list(set(event_types)), start, end)
+    rows = await (await asyncpg_connection(session)).fetch(_STEP_EVENTS, list(set(event_types)), start, end)
     result: list[list[Event]] = []
     current: str | None = None
     for row in rows:

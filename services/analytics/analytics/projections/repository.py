@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import Table, case, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.db import asyncpg_connection
 
 from analytics.projections.models import (
     PROJECTIONS,
@@ -24,7 +25,6 @@ from analytics.projections.models import (
     subscription_changes,
 )
 from analytics.projections.segments import Change, MonthMove, Segment
-from analytics.usage.repository import raw_connection
 
 Row = Mapping[str, Any]
 
@@ -187,7 +187,7 @@ async def indexes_built_after(session: AsyncSession) -> AsyncIterator[None]:
     """Drops the projections' indexes, primary keys included, and builds them again at the end: sorting the rows
     written into a new index is far cheaper than growing it row by row (and a key written twice still fails the
     transaction). In the caller's transaction, on emptied tables."""
-    connection = await raw_connection(session)
+    connection = await asyncpg_connection(session)
     indexes = await connection.fetch(_INDEXES, customers.schema, [table.name for table in PROJECTIONS])
     for drop, _ in indexes:
         await connection.execute(drop)
@@ -235,7 +235,7 @@ async def copy_strings(session: AsyncSession, table: Table, column: str, values:
     lines = "\n".join(values) + "\n" if values else ""
     if lines.count("\n") != len(values) or any(special in lines for special in "\\\r\t"):
         lines = "".join(f"{value.translate(_COPY_ESCAPES)}\n" for value in values)
-    connection = await raw_connection(session)
+    connection = await asyncpg_connection(session)
     await connection.copy_to_table(
         table.name, source=io.BytesIO(lines.encode()), columns=[column], schema_name=table.schema, format="text"
     )
@@ -245,5 +245,5 @@ async def copy_rows(
     session: AsyncSession, table: Table, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
 ) -> None:
     """COPY into `table` (the rebuild's bulk write into emptied tables)."""
-    connection = await raw_connection(session)
+    connection = await asyncpg_connection(session)
     await connection.copy_records_to_table(table.name, records=records, columns=columns, schema_name=table.schema)

@@ -6,10 +6,11 @@ invoices paid in the window, less the refunds in it, in the currency asked for."
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.db import asyncpg_connection
 
 from analytics.segments.rfm import Activity
 from analytics.usage.periods import midnight
-from analytics.usage.repository import KNOWN_CUSTOMERS, raw_connection
+from analytics.usage.repository import KNOWN_CUSTOMERS
 
 # $1, $2: the days [first, end); $3: the currency; $4, $5: the same window as instants. Days are gathered by
 # external id (billing's rows mapped to it), so the big table is never joined; customers are named at the end.
@@ -52,5 +53,6 @@ ORDER BY 1
 async def activity(session: AsyncSession, first: date, last: date, currency: str) -> list[Activity]:
     """Customers active (usage, or an invoice paid) in the days [first, last], in `currency` or not yet known."""
     end = date.fromordinal(last.toordinal() + 1)
-    rows = await (await raw_connection(session)).fetch(_ACTIVITY, first, end, currency, midnight(first), midnight(end))
+    connection = await asyncpg_connection(session)
+    rows = await connection.fetch(_ACTIVITY, first, end, currency, midnight(first), midnight(end))
     return [Activity(row[0], (last - row[1]).days, row[2], int(row[3])) for row in rows]

@@ -6,10 +6,10 @@ the customers projection when one has it, else keep the external id (usage may c
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.db import asyncpg_connection
 
 # external id -> cus_ id (the oldest customer, should two share an external id)
 KNOWN_CUSTOMERS = """known AS (
@@ -92,20 +92,13 @@ ORDER BY day, event_type
 """
 
 
-async def raw_connection(session: AsyncSession) -> Any:
-    """The session's asyncpg connection (in its transaction): array parameters without SQLAlchemy's overhead."""
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    assert driver is not None, "asyncpg connection expected"
-    return driver
-
-
 async def truncate(session: AsyncSession) -> None:
-    await (await raw_connection(session)).execute("TRUNCATE usage_events, usage_daily")
+    await (await asyncpg_connection(session)).execute("TRUNCATE usage_events, usage_daily")
 
 
 async def analyze(session: AsyncSession) -> None:
     """Fresh planner statistics after a rebuild, without waiting for autovacuum (which may be off)."""
-    await (await raw_connection(session)).execute("ANALYZE usage_events, usage_daily")
+    await (await asyncpg_connection(session)).execute("ANALYZE usage_events, usage_daily")
 
 
 # customer_key, event_id, event_type, occurred_at
@@ -117,7 +110,7 @@ async def record_events(session: AsyncSession, events: Sequence[UsageRow]) -> in
     were new."""
     if not events:
         return 0
-    new: int = await (await raw_connection(session)).fetchval(_RECORD, orjson.dumps(events).decode())
+    new: int = await (await asyncpg_connection(session)).fetchval(_RECORD, orjson.dumps(events).decode())
     return new
 
 
@@ -134,7 +127,7 @@ async def adoption(
 ) -> tuple[list[Adopters], dict[date, int]]:
     """Adopters per period and event type, and active customers per period; `starts` and `stops` bound the
     periods, in order."""
-    connection = await raw_connection(session)
+    connection = await asyncpg_connection(session)
     rows = await connection.fetch(_ADOPTION, starts[0], stops[-1], period, list(starts), list(stops))
     adopters = [Adopters(row[0], row[1], row[2], int(row[3])) for row in rows if row[1] is not None]
     return adopters, {row[0]: row[2] for row in rows if row[1] is None}
@@ -150,7 +143,7 @@ class Subscriber:
 async def subscribers(
     session: AsyncSession, at: datetime, currency: str, retained_at: datetime, mrr_at: datetime
 ) -> list[Subscriber]:
-    rows = await (await raw_connection(session)).fetch(_SUBSCRIBERS, at, currency, retained_at, mrr_at)
+    rows = await (await asyncpg_connection(session)).fetch(_SUBSCRIBERS, at, currency, retained_at, mrr_at)
     return [Subscriber(row[0], row[1], int(row[2])) for row in rows]
 
 
@@ -158,20 +151,20 @@ async def usage_of(
     session: AsyncSession, customers: Sequence[str], first: date, end: date
 ) -> dict[tuple[str, str], int]:
     """(cus_ id, event type) -> events over [first, end), for the given customers."""
-    rows = await (await raw_connection(session)).fetch(_USAGE_OF, first, end, list(customers))
+    rows = await (await asyncpg_connection(session)).fetch(_USAGE_OF, first, end, list(customers))
     return {(row[0], row[1]): int(row[2]) for row in rows}
 
 
 async def customer_days(
     session: AsyncSession, customer_key: str, first: date, end: date, event_type: str | None
 ) -> list[tuple[date, str, int]]:
-    rows = await (await raw_connection(session)).fetch(_CUSTOMER_DAYS, customer_key, first, end, event_type)
+    rows = await (await asyncpg_connection(session)).fetch(_CUSTOMER_DAYS, customer_key, first, end, event_type)
     return [(row[0], row[1], int(row[2])) for row in rows]
 
 
 async def resolve_customer(session: AsyncSession, id_or_external: str) -> tuple[str, str] | None:
     """(cus_ id or the external id when no customer has it, external id), or None when nothing knows it."""
-    connection = await raw_connection(session)
+    connection = await asyncpg_connection(session)
     if id_or_external.startswith("cus_"):
         row = await connection.fetchrow("SELECT id, external_id FROM customers WHERE id = $1", id_or_external)
         return None if row is None else (row[0], row[1] or row[0])

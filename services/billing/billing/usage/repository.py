@@ -28,6 +28,7 @@ import orjson
 from asyncpg import UniqueViolationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from tally_runtime.db import asyncpg_connection
 
 from billing.catalog.models import Meter
 from billing.usage.window import UsageWindow, window_arrays
@@ -207,13 +208,6 @@ _MEASURE = {
 }
 
 
-async def _asyncpg(session: AsyncSession) -> Any:
-    """The session's asyncpg connection (in its transaction): array parameters without SQLAlchemy's overhead."""
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    assert driver is not None, "asyncpg connection expected"
-    return driver
-
-
 async def lock_meter_set(session: AsyncSession, *, exclusive: bool) -> None:
     lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     await session.execute(text(f"SELECT {lock}(:key)"), {"key": METER_SET_LOCK})
@@ -229,7 +223,7 @@ async def record_events(session: AsyncSession, events: Sequence[UsageRow]) -> in
     seen before is inserted again, each row checked first."""
     if not events:
         return 0
-    connection, rows = await _asyncpg(session), orjson.dumps(events).decode()
+    connection, rows = await asyncpg_connection(session), orjson.dumps(events).decode()
     try:
         async with connection.transaction():  # a savepoint: a duplicate undoes this attempt only
             new: int = await connection.fetchval(_RECORD_ALL_NEW, rows)
@@ -274,6 +268,6 @@ async def measure_windows(
         (distinct_statement, [meter.id for meter in meters if meter.aggregation == "unique_count"]),
     ):
         if ids and windows:
-            rows = await (await _asyncpg(session)).fetch(statement, *parameters, ids)
+            rows = await (await asyncpg_connection(session)).fetch(statement, *parameters, ids)
             values += [WindowValue(row[0], row[1], row[2], Decimal(row[3])) for row in rows]
     return values
