@@ -12,12 +12,11 @@ from uuid import uuid4
 
 import asyncpg
 import httpx
-import psutil
 import pytest
 from contracts.topics import USAGE_EVENTS, dlq_topic
 from tally_stack.dsn import libpq_url
 from tally_stack.system import System
-from tally_stack.testing import consume_all, eventually, produce
+from tally_stack.testing import consume_all, eventually, produce, spawned_processes
 
 pytestmark = pytest.mark.e2e
 
@@ -93,8 +92,7 @@ async def worker_has_consumed(http: httpx.AsyncClient, system: System) -> float:
 
 def consumer_processes(system: System, name: str) -> int:
     """The worker's own consumer processes (it runs `<PREFIX>_WORKER_PROCESSES` of them under one parent)."""
-    worker = psutil.Process(system.procs[f"{name}.worker"].pid)
-    return sum("spawn_main" in " ".join(child.cmdline()) for child in worker.children())
+    return len(spawned_processes(system.procs[f"{name}.worker"].pid))
 
 
 async def test_exactly_once_through_duplicates_and_a_killed_worker(system: System) -> None:

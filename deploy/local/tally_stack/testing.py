@@ -16,6 +16,7 @@ from typing import TypeVar
 from uuid import uuid4
 
 import httpx
+import psutil
 import pytest
 import uvicorn
 from aiohttp import web
@@ -244,3 +245,16 @@ async def serving(
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url, headers=headers) as client:
             yield client
+
+
+def spawned_processes(pid: int) -> list[psutil.Process]:
+    """The live processes `pid` spawned to serve (several sharing a port: see `tally_runtime.processes`), not
+    multiprocessing's resource tracker."""
+    found = []
+    for child in psutil.Process(pid).children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.ZombieProcess:
+            pass  # ended, not yet reaped
+    return found

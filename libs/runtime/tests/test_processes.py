@@ -10,15 +10,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from tally_stack.procs import free_port
+from tally_stack.testing import spawned_processes
 
 CONNECTIONS = 64
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start(port: int, processes: int) -> subprocess.Popen[bytes]:
@@ -36,23 +31,11 @@ def served_by(connection: socket.socket) -> int:
     return int(response.split(b"\r\n\r\n", 1)[1])
 
 
-def servers(parent: subprocess.Popen[bytes]) -> list[psutil.Process]:
-    """The supervisor's live serving processes (not multiprocessing's resource tracker)."""
-    found = []
-    for child in psutil.Process(parent.pid).children():
-        try:
-            if "spawn_main" in " ".join(child.cmdline()):
-                found.append(child)
-        except psutil.ZombieProcess:
-            pass  # ended, not yet reaped
-    return found
-
-
 def wait_serving(port: int, parent: subprocess.Popen[bytes], processes: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert parent.poll() is None, "the supervisor ended"
-        listening = [child for child in servers(parent) if child.net_connections("tcp")]
+        listening = [child for child in spawned_processes(parent.pid) if child.net_connections("tcp")]
         if len(listening) == processes:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
@@ -87,7 +70,7 @@ def test_connections_opened_in_a_burst_are_spread_over_the_processes(
     finally:
         for connection in connections:
             connection.close()
-    assert set(served) == {child.pid for child in servers(parent)}
+    assert set(served) == {child.pid for child in spawned_processes(parent.pid)}
     assert min(served.values()) >= CONNECTIONS // 8  # each a share, by a hash of the addresses
 
 
@@ -95,14 +78,14 @@ def test_a_process_that_dies_is_replaced_and_sigterm_stops_them_all(
     two_processes: tuple[int, subprocess.Popen[bytes]],
 ) -> None:
     port, parent = two_processes
-    first, second = servers(parent)
+    first, second = spawned_processes(parent.pid)
     first.kill()
     deadline = time.monotonic() + 30
-    while {child.pid for child in servers(parent)} - {first.pid, second.pid} == set():
+    while {child.pid for child in spawned_processes(parent.pid)} - {first.pid, second.pid} == set():
         assert time.monotonic() < deadline, "no process replaced the killed one"
         time.sleep(0.1)
     wait_serving(port, parent, 2)
-    children = servers(parent)
+    children = spawned_processes(parent.pid)
     parent.send_signal(signal.SIGTERM)
     assert parent.wait(timeout=30) == 0
     assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
