@@ -12,6 +12,7 @@ from usage_ingest.config import IngestSettings, get_settings
 from usage_ingest.events.admission import Admission
 from usage_ingest.events.api import router as events_router
 from usage_ingest.events.fast_path import EventRoutesFastPath
+from usage_ingest.events.publisher import Publisher
 from usage_ingest.keys.keyring import KeyRing
 
 
@@ -28,6 +29,12 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         )
         await producer.start()
         app.state.producer = producer
+        app.state.publisher = Publisher(
+            producer,
+            source=settings.source,
+            timeout_s=settings.publish_timeout_s,
+            max_body_bytes=settings.max_body_bytes,
+        )
         try:
             key_ring = KeyRing(settings.kafka_bootstrap_servers)
             await key_ring.start()

@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import ORJSONResponse
 from tally_runtime.bodies import BodyTooLarge
@@ -9,20 +8,19 @@ from tally_runtime.metrics import EVENTS_ACCEPTED
 from tally_runtime.problems import Problem
 
 from usage_ingest.config import IngestSettings
-from usage_ingest.events import publisher
 from usage_ingest.events.admission import Admission, Overloaded
 from usage_ingest.events.body import BadEncoding, UnsupportedEncoding, read_body
 from usage_ingest.events.parsing import (
     CLOUDEVENT,
     CLOUDEVENT_BATCH,
     JSON,
-    IncomingEvent,
     InvalidEvents,
     UnsupportedMediaType,
     parse,
 )
 from usage_ingest.events.schemas import Accepted, CloudEventIn, UsageBatchIn, UsageEventIn, Validated
-from usage_ingest.events.service import TimeBounds, check_timestamps
+from usage_ingest.events.publisher import PublishFailed, Publisher
+from usage_ingest.events.service import Submission, TimeBounds, check_timestamps
 from usage_ingest.keys.auth import require_scope
 
 RETRY_AFTER_BROKER_S = "5"
@@ -46,13 +44,14 @@ BATCH = _body_doc(
 )
 
 
-async def validated(request: Request, settings: IngestSettings, *, batch: bool) -> list[IncomingEvent]:
+async def validated(request: Request, settings: IngestSettings, *, batch: bool) -> Submission:
     """Every event of the request, valid; or a problem naming each bad field (and nothing is published)."""
     try:
         body = await read_body(request, settings.max_body_bytes)
         events = parse(body, request.headers.get("content-type"), batch=batch)
         bounds = TimeBounds(timedelta(days=settings.max_event_age_days), timedelta(minutes=settings.max_future_minutes))
-        check_timestamps(events, datetime.now(UTC), bounds)
+        received_at = datetime.now(UTC)
+        check_timestamps(events, received_at, bounds)
     except BodyTooLarge:
         raise Problem(413, f"The body is larger than {settings.max_body_bytes} bytes (decompressed).") from None
     except BadEncoding as exc:
@@ -61,7 +60,7 @@ async def validated(request: Request, settings: IngestSettings, *, batch: bool) 
         raise Problem(415, str(exc)) from None
     except InvalidEvents as exc:
         raise Problem(422, "Some events are invalid; none were accepted.", errors=exc.errors) from None
-    return events
+    return Submission(received_at, events, len(body))
 
 
 async def accept(request: Request, *, batch: bool) -> Response:
@@ -70,17 +69,18 @@ async def accept(request: Request, *, batch: bool) -> Response:
     admission: Admission = request.app.state.admission
     try:
         with admission.admit():
-            events = await validated(request, settings, batch=batch)
-            producer: AIOKafkaProducer = request.app.state.producer
-            await publisher.publish(producer, events, datetime.now(UTC), settings.source, settings.publish_timeout_s)
+            submission = await validated(request, settings, batch=batch)
+            publisher: Publisher = request.app.state.publisher
+            await publisher.publish(submission)
     except Overloaded:
         busy = {"Retry-After": RETRY_AFTER_BUSY_S}
         raise Problem(429, "Too many requests in flight; retry shortly.", headers=busy) from None
-    except publisher.PublishFailed:
+    except PublishFailed:
         unavailable = {"Retry-After": RETRY_AFTER_BROKER_S}
         raise Problem(503, "The event log is unavailable; retry the same request.", headers=unavailable) from None
-    EVENTS_ACCEPTED.inc(len(events))
-    return ORJSONResponse({"accepted": len(events)}, 202)
+    accepted = len(submission.events)
+    EVENTS_ACCEPTED.inc(accepted)
+    return ORJSONResponse({"accepted": accepted}, 202)
 
 
 @router.post("", status_code=202, response_model=Accepted, openapi_extra=SINGLE)
@@ -99,4 +99,5 @@ async def post_batch(request: Request) -> Response:
 async def validate_batch(request: Request) -> Response:
     """Check a batch exactly as /batch would, without sending it anywhere."""
     await authorize_ingest(request)
-    return ORJSONResponse({"valid": len(await validated(request, request.app.state.settings, batch=True))})
+    submission = await validated(request, request.app.state.settings, batch=True)
+    return ORJSONResponse({"valid": len(submission.events)})

@@ -20,6 +20,15 @@ class TimeBounds:
 
 
 @dataclass(frozen=True, slots=True)
+class Submission:
+    """One request's valid events, as received."""
+
+    received_at: datetime  # the default timestamp of its events that have none
+    events: Sequence[IncomingEvent]
+    body_bytes: int  # decompressed
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     partition: int  # every customer of the record is keyed to it, so a customer's events stay in order
     key: bytes  # the record's first customer id (it hashes to the partition), as its batch_recorded message names
@@ -50,28 +59,30 @@ def check_timestamps(events: Sequence[IncomingEvent], received_at: datetime, bou
         raise InvalidEvents(errors)
 
 
-def to_records(
-    events: Sequence[IncomingEvent], received_at: datetime, source: str, partition_of: Callable[[str], int]
-) -> list[Record]:
-    """One record per partition the events' customers fall on (`partition_of` a customer id), named after its first
-    customer; an event of another customer names its own. Events without a timestamp get the receipt time.
-    Timestamps keep the sender's UTC offset (RFC 3339, as the contract allows); consumers read them as instants."""
-    received = received_at.astimezone(UTC)
+def to_records(submissions: Sequence[Submission], source: str, partition_of: Callable[[str], int]) -> list[Record]:
+    """One record per partition the submissions' customers fall on (`partition_of` a customer id), named after its
+    first customer; an event of another customer names its own. Events keep the order they were submitted in;
+    those without a timestamp get their submission's receipt time, and each record's `time` is the first
+    submission's. Timestamps keep the sender's UTC offset (RFC 3339, as the contract allows); consumers read them as
+    instants."""
     by_partition: dict[int, tuple[str, list[dict[str, Any]]]] = {}
-    for event in events:
-        customer = event.customer_id
-        first, items = by_partition.setdefault(partition_of(customer), (customer, []))
-        item: dict[str, Any] = {
-            "event_id": event.id,
-            "event_type": event.type,
-            "timestamp": event.timestamp or received,
-            "properties": event.properties,
-        }
-        if customer != first:
-            item["customer_id"] = customer
-        items.append(item)
+    for submission in submissions:
+        received = submission.received_at.astimezone(UTC)
+        for event in submission.events:
+            customer = event.customer_id
+            first, items = by_partition.setdefault(partition_of(customer), (customer, []))
+            item: dict[str, Any] = {
+                "event_id": event.id,
+                "event_type": event.type,
+                "timestamp": event.timestamp or received,
+                "properties": event.properties,
+            }
+            if customer != first:
+                item["customer_id"] = customer
+            items.append(item)
+    time = submissions[0].received_at.astimezone(UTC)
     return [
-        Record(partition, first.encode(), _batch_message(first, items, received, source), len(items))
+        Record(partition, first.encode(), _batch_message(first, items, time, source), len(items))
         for partition, (first, items) in by_partition.items()
     ]
 
