@@ -45,13 +45,15 @@ async def latency_rows(stack: RunningStack, samples: int) -> list[tuple[Row, str
 
 async def ingest_rows(stack: RunningStack, requests: int) -> list[tuple[Row, str]]:
     rows = await measure_ingest(stack, requests)
-    ceiling, single_ceiling, floor, raw, peak = rows[:5]
+    ceiling, single_ceiling, floor, raw, peak, singles = rows[:6]
 
     def of_floor(r: Row) -> str:
         return f"{(r.requests_per_s or 0.0) / (floor.requests_per_s or 1.0):.0%} of the floor"
 
     def ratio(r: Row) -> str:
         rate = r.events_per_s or 0.0
+        if r.name.endswith("(ingest, batch 1)"):
+            return f"{rate / (singles.events_per_s or 1.0):.1f}x ingest's batch 1"
         if r.name.startswith("billing consumer"):
             return f"{rate / (peak.events_per_s or 1.0):.0%} of ingest's peak (batch 100)"
         if r.name == "ingest, batch 1":

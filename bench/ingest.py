@@ -1,8 +1,9 @@
 """Ingest throughput: events/s and latency at batch sizes 1 and 100, against baselines from the same run: the
 validate-only endpoint (the ceiling: everything but Kafka) at both sizes and a raw aiokafka producer, one record per
 event; then batch-100 paced at 80% of its peak. Those rows measure the front door alone, the usage consumers paused
-(see `front_door`). Then the billing consumer's rate: alone through the backlog ingest's peak left, over a load it
-takes in as it arrives (sharing the two cores), and through small messages produced straight onto the topic."""
+(see `front_door`). Then the billing consumer's rate: alone through the backlogs ingest's peak and its single events
+left, over a load it takes in as it arrives (sharing the two cores), and through small messages produced straight
+onto the topic."""
 
 import asyncio
 import json
@@ -220,7 +221,7 @@ async def measure_ingest(stack: RunningStack, requests: int = 1000) -> list[Row]
     peak, peak_drain = await front_door(
         stack, consumers, "ingest, batch 100", batch, size=100, requests=requests, connections=16
     )
-    singles, _ = await front_door(
+    singles, singles_drain = await front_door(
         stack, consumers, "ingest, batch 1", batch, size=1, requests=requests * 4, connections=64
     )
     paced, _ = await front_door(
@@ -233,7 +234,7 @@ async def measure_ingest(stack: RunningStack, requests: int = 1000) -> list[Row]
         connections=16,
         rate=0.8 * (peak.requests_per_s or 0.0),
     )
-    rows += [peak, singles, paced, peak_drain]
+    rows += [peak, singles, paced, peak_drain, singles_drain]
     rows.extend(await billing_rate(stack, consumers["billing"], requests))
     rows.append(await billing_drain(stack, consumers["billing"], messages=requests * 50, size=2))
     return rows
