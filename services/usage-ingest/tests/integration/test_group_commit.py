@@ -15,7 +15,7 @@ from contracts.usage import decode_usage, usage_items
 from tally_runtime.kafka import PRODUCER_OPTIONS
 from tally_stack.testing import Infra, consume_all
 from usage_ingest.events.parsing import IncomingEvent
-from usage_ingest.events.publisher import PublishFailed, Publisher
+from usage_ingest.events.publisher import Publisher, PublishFailed
 from usage_ingest.events.service import Submission
 
 
@@ -31,8 +31,7 @@ async def producer(infra: Infra) -> AsyncIterator[AIOKafkaProducer]:
 
 def submission(run: str, customer: str, ids: range, body_bytes: int = 100) -> Submission:
     events = [
-        IncomingEvent(f"{run}-{n}", customer, "api_call", None, {"n": n}, f"body.events.{n}.", "timestamp")
-        for n in ids
+        IncomingEvent(f"{run}-{n}", customer, "api_call", None, {"n": n}, f"body.events.{n}.", "timestamp") for n in ids
     ]
     return Submission(datetime.now(UTC), events, body_bytes)
 
@@ -50,9 +49,7 @@ async def records_of(infra: Infra, run: str) -> list[list[str]]:
     return found
 
 
-async def test_requests_arriving_while_a_group_is_out_go_out_together(
-    infra: Infra, producer: AIOKafkaProducer
-) -> None:
+async def test_requests_arriving_while_a_group_is_out_go_out_together(infra: Infra, producer: AIOKafkaProducer) -> None:
     run = uuid4().hex[:8]
     publisher = Publisher(producer, source="test", timeout_s=10, max_body_bytes=1024 * 1024)
     requests = [submission(run, f"{run}-c{n % 3}", range(n, n + 1)) for n in range(40)]

@@ -18,8 +18,8 @@ from usage_ingest.events.parsing import (
     UnsupportedMediaType,
     parse,
 )
+from usage_ingest.events.publisher import Publisher, PublishFailed
 from usage_ingest.events.schemas import Accepted, CloudEventIn, UsageBatchIn, UsageEventIn, Validated
-from usage_ingest.events.publisher import PublishFailed, Publisher
 from usage_ingest.events.service import Submission, TimeBounds, check_timestamps
 from usage_ingest.keys.auth import require_scope
 

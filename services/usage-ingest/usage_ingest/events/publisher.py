@@ -1,9 +1,9 @@
 """Publishing requests' events to usage.events.v1, acknowledged by every in-sync replica before each caller hears
 202, by group commit: while a group of requests is out, the requests that arrive join the next group, and each group
-goes out as one record per partition. Alone, a request goes out at once; under load, one send, one span and one
-record per partition serve many requests (single events cost the process about half their CPU publishing one record
-each). A group holds at most what one request may: MAX_BATCH_EVENTS events and the body limit, so its records are no
-larger than a full request's."""
+goes out as one record per partition. Alone, a request goes out at once; under load, one send and one record per
+partition serve many requests, so a consumer reads many single events a message rather than one. A group holds at
+most what one request may (MAX_BATCH_EVENTS events, the body limit), so its records are no larger than a full
+request's."""
 
 import asyncio
 from functools import partial
@@ -75,8 +75,9 @@ class Publisher:
                 self._close(group)
                 await self._send(group)
         except KafkaError as exc:
-            group.outcome.set_result(exc)
-            return exc
+            error: BaseException = exc
+            group.outcome.set_result(error)
+            return error
         except BaseException as exc:  # timed out or cancelled: its followers cannot know whether it went out
             self._close(group)
             group.outcome.set_result(exc)
