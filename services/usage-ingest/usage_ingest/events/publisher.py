@@ -70,20 +70,19 @@ class Publisher:
     async def _lead(self, group: _Group) -> BaseException | None:
         """Send `group` once the group before it is acknowledged; the outcome is every member's."""
         self._open = group
+        error: BaseException | None = None
         try:
             async with self._sending:
                 self._close(group)
                 await self._send(group)
         except KafkaError as exc:
-            error: BaseException = exc
-            group.outcome.set_result(error)
-            return error
+            error = exc
         except BaseException as exc:  # timed out or cancelled: its followers cannot know whether it went out
             self._close(group)
             group.outcome.set_result(exc)
             raise
-        group.outcome.set_result(None)
-        return None
+        group.outcome.set_result(error)
+        return error
 
     def _close(self, group: _Group) -> None:
         if self._open is group:
