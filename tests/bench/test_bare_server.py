@@ -1,15 +1,10 @@
 """The bench's floor server: two processes answering every POST with the fixed answer, stopped with the block."""
 
 import httpx
-import psutil
-from tally_stack.testing import eventually
+from tally_stack.testing import eventually, listening_sockets
 
 from bench.bare_server import ANSWER, bare_server
 from bench.loadgen import run_load
-
-
-def listening(port: int) -> list[object]:
-    return [c for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN"]
 
 
 async def test_answers_every_request_and_stops_with_the_block() -> None:
@@ -27,8 +22,8 @@ async def test_answers_every_request_and_stops_with_the_block() -> None:
             assert (await http.post(f"{url}/anything", content=b"x" * 100_000)).content == ANSWER
 
         async def each_process_listens() -> None:  # on a socket of its own (the second may still be starting)
-            assert len(listening(port)) == 2
+            assert len(listening_sockets(port)) == 2
 
         await eventually(each_process_listens)
     assert result.statuses == {200: 200}
-    assert not listening(port)
+    assert not listening_sockets(port)

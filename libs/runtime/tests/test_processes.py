@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 from tally_stack.procs import free_port
-from tally_stack.testing import spawned_processes
+from tally_stack.testing import listening_sockets, spawned_processes
 
 CONNECTIONS = 64
 
@@ -73,8 +73,7 @@ def test_connections_opened_in_a_burst_are_spread_over_the_processes(
     assert set(served) == {child.pid for child in spawned_processes(parent.pid)}
     assert min(served.values()) >= CONNECTIONS // 8  # each a share, by a hash of the addresses
     # a socket of its own each (uvicorn's workers share one: the same burst spread 40/24 over them, when idle)
-    listening = [c for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN"]
-    assert len(listening) == 2
+    assert len(listening_sockets(port)) == 2
 
 
 def test_a_process_that_dies_is_replaced_and_sigterm_stops_them_all(
