@@ -262,4 +262,8 @@ def spawned_processes(pid: int) -> list[psutil.Process]:
 
 def listening_sockets(port: int) -> list[object]:
     """The TCP sockets of this machine listening on `port` (one each for processes listening with SO_REUSEPORT)."""
-    return [c for c in psutil.net_connections("tcp") if c.laddr.port == port and c.status == "LISTEN"]
+    return [
+        c
+        for c in psutil.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and getattr(c.laddr, "port", None) == port  # laddr may be ()
+    ]
